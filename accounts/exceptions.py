@@ -1,0 +1,29 @@
+"""Errors raised by the accounts services. Views show their message to the user."""
+
+
+class AccountsError(Exception):
+    """A rule about companies and their users was broken."""
+
+
+class NoProviderAccountError(AccountsError):
+    """The email has no account that has joined the provider program."""
+
+    def __init__(self, email: str):
+        self.email = email
+        super().__init__(f"{email} doesn't have a Heroku account associated with it")
+
+
+class AlreadyMemberError(AccountsError):
+    """The person is already a user of this company."""
+
+
+class LastManagerError(AccountsError):
+    """A company must keep one user who can manage users."""
+
+
+class InvitationError(AccountsError):
+    """The invitation is expired, used, cancelled, or does not exist."""
+
+
+class NotInProviderProgramError(AccountsError):
+    """The person must join the provider program first."""

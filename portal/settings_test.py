@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real settings, with django-q2 in sync mode and fast hashing.
+
+django-q2 reads Q_CLUSTER when it is imported, so the test suite needs its own settings module
+rather than overriding Q_CLUSTER per test.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from portal.settings import *  # noqa: E402,F403
+from portal.settings import Q_CLUSTER  # noqa: E402
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite, named by the state they put the world in."""
+
+import pytest
+
+from accounts.models import Company, CompanyUser, User
+
+
+@pytest.fixture
+def password():
+    return "correct horse battery staple"
+
+
+@pytest.fixture
+def provider(db, password):
+    """A person who has joined the provider program."""
+    from django.utils import timezone
+
+    return User.objects.create_user(
+        "manager@example.com",
+        password,
+        name="Mia Manager",
+        joined_provider_program_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def company(db):
+    return Company.objects.create(name="Acme Add-ons", slug="acme")
+
+
+@pytest.fixture
+def manager(company, provider):
+    """A company user holding every permission."""
+    return CompanyUser.objects.create(company=company, user=provider)
