@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import secrets
 
 from django.conf import settings
@@ -6,7 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Company
+from accounts.models import Company, CompanyUser
+from accounts.permissions import Permission
 from portal.crypto import EncryptedTextField
 
 
@@ -49,6 +51,13 @@ class Addon(models.Model):
 
     def set_intake_token(self, token: str) -> None:
         self.intake_token_hash = hashlib.sha256(token.encode()).hexdigest()
+
+    def intake_token_matches(self, token: str) -> bool:
+        """Whether TOKEN is this add-on's intake token, compared in constant time."""
+        given = hashlib.sha256(token.encode()).hexdigest()
+        # An add-on without a token accepts none; compare anyway so that the timing is the same.
+        expected = self.intake_token_hash or "0" * 64
+        return hmac.compare_digest(given, expected) and bool(self.intake_token_hash)
 
 
 class Plan(models.Model):
@@ -261,6 +270,17 @@ class PartnerAPICall(models.Model):
         return f"{self.method} {self.path} → {self.status_code}"
 
 
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tickets of every company where USER holds the support_tickets right."""
+        companies = (
+            CompanyUser.objects.filter(user=user)
+            .with_permission(Permission.SUPPORT_TICKETS)
+            .values("company_id")
+        )
+        return self.filter(addon__company_id__in=companies)
+
+
 class Ticket(models.Model):
     """A support ticket about an add-on, optionally about one of its resources."""
 
@@ -298,6 +318,8 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -306,6 +328,15 @@ class Ticket(models.Model):
 
     def get_absolute_url(self):
         return reverse("addons:ticket-detail", args=[self.pk])
+
+    @property
+    def number(self) -> int:
+        """The number people quote ("ticket #12"); the primary key, unique across add-ons."""
+        return self.pk
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None
 
 
 class TicketEvent(models.Model):

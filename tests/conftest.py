@@ -4,6 +4,8 @@ import pytest
 
 from accounts.models import Company, CompanyUser, User
 
+pytest_plugins = ["tests.fixtures.tickets"]
+
 
 @pytest.fixture
 def password():

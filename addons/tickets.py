@@ -1,0 +1,210 @@
+"""Support tickets: every way a ticket is opened or changed goes through these services.
+
+The SSO dashboard, the Django admin, the intake API and the portal's ticket pages are thin callers.
+Each change appends a `TicketEvent` and, in the same transaction, writes the emails it causes to the
+outbox (`accounts.notifications.notify_ticket_event`), so a change and its emails commit together.
+
+Who is emailed: see `accounts.notifications.ticket_event_recipients`.
+"""
+
+import secrets
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.notifications import notify_ticket_event
+from addons.exceptions import (
+    AlreadyEscalatedError,
+    EmptyMessageError,
+    NothingChangedError,
+    ResourceNotOfAddonError,
+    TicketClosedError,
+)
+from addons.models import Addon, AddonResource, Ticket, TicketEvent
+
+
+class TicketSource(StrEnum):
+    """Where a ticket came from; kept in the "created" event's details."""
+
+    DASHBOARD = "dashboard"
+    ADMIN = "admin"
+    INTAKE = "intake"
+    PORTAL = "portal"
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    addon: Addon,
+    subject: str,
+    body: str,
+    requester_email: str,
+    source: TicketSource | str,
+    resource: AddonResource | None = None,
+    priority: str = Ticket.Priority.NORMAL,
+    escalate: bool = False,
+    actor=None,
+) -> Ticket:
+    """Open a ticket on ADDON (optionally about RESOURCE) and, if ESCALATE, escalate it at once.
+
+    ACTOR is the portal or admin user who opened it, None for a dashboard user or a machine (the
+    requester is then the actor). Raises `django.core.exceptions.ValidationError` for a bad field
+    and `ResourceNotOfAddonError` when RESOURCE belongs to another add-on.
+
+    A ticket opened with ESCALATE emails the company users once, for the "escalated" event: the
+    "created" event of a ticket that is not yet escalated emails nobody.
+    """
+    if resource is not None and resource.addon_id != addon.pk:
+        raise ResourceNotOfAddonError()
+    if not body or not body.strip():
+        raise EmptyMessageError()
+    ticket = Ticket(
+        addon=addon,
+        resource=resource,
+        subject=" ".join(subject.split()),
+        requester_email=requester_email.strip().lower(),
+        priority=priority,
+    )
+    ticket.full_clean()
+    ticket.save()
+    _record_event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.CREATED,
+        actor=actor,
+        actor_email=actor.email if actor else ticket.requester_email,
+        body=body,
+        details={"source": str(TicketSource(source))},
+    )
+    if escalate:
+        escalate_ticket(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def escalate_ticket(*, ticket: Ticket, actor=None) -> TicketEvent:
+    """Put TICKET in its add-on's support queue; from now on its company users are emailed."""
+    ticket = _lock(ticket)
+    if ticket.is_escalated:
+        raise AlreadyEscalatedError()
+    _refuse_if_closed(ticket)
+    ticket.escalated_at = timezone.now()
+    ticket.save(update_fields=["escalated_at", "updated_at"])
+    return _record_event(ticket=ticket, kind=TicketEvent.Kind.ESCALATED, actor=actor)
+
+
+@transaction.atomic
+def reply_to_ticket(*, ticket: Ticket, body: str, actor) -> TicketEvent:
+    """Add a public reply by ACTOR to TICKET; the requester is emailed a copy."""
+    return _add_message(ticket=ticket, body=body, actor=actor, kind=TicketEvent.Kind.PUBLIC_REPLY)
+
+
+@transaction.atomic
+def reply_as_requester(*, ticket: Ticket, body: str) -> TicketEvent:
+    """Add a follow-up by TICKET's requester (e.g. from the SSO dashboard); not emailed back."""
+    return _add_message(
+        ticket=ticket,
+        body=body,
+        actor=None,
+        actor_email=ticket.requester_email,
+        kind=TicketEvent.Kind.PUBLIC_REPLY,
+    )
+
+
+@transaction.atomic
+def add_internal_note(*, ticket: Ticket, body: str, actor) -> TicketEvent:
+    """Add a note by ACTOR to TICKET that only company users see; never sent to the requester."""
+    return _add_message(ticket=ticket, body=body, actor=actor, kind=TicketEvent.Kind.INTERNAL_NOTE)
+
+
+@transaction.atomic
+def change_ticket_status(*, ticket: Ticket, status: str, actor) -> TicketEvent:
+    """Set TICKET's status to STATUS; the requester is told."""
+    ticket = _lock(ticket)
+    _refuse_if_closed(ticket)
+    status = Ticket.Status(status)
+    if status == ticket.status:
+        raise NothingChangedError(f"The ticket is already {status.label.lower()}.")
+    old = ticket.status
+    ticket.status = status
+    ticket.save(update_fields=["status", "updated_at"])
+    return _record_event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        details={"from": old, "to": status.value},
+    )
+
+
+@transaction.atomic
+def change_ticket_priority(*, ticket: Ticket, priority: str, actor) -> TicketEvent:
+    """Set TICKET's priority to PRIORITY."""
+    ticket = _lock(ticket)
+    _refuse_if_closed(ticket)
+    priority = Ticket.Priority(priority)
+    if priority == ticket.priority:
+        raise NothingChangedError(f"The priority is already {priority.label.lower()}.")
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.save(update_fields=["priority", "updated_at"])
+    return _record_event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.PRIORITY_CHANGED,
+        actor=actor,
+        details={"from": old, "to": priority.value},
+    )
+
+
+@transaction.atomic
+def rotate_intake_token(*, addon: Addon) -> str:
+    """Give ADDON a new intake API token and return it; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    addon.set_intake_token(token)
+    addon.save(update_fields=["intake_token_hash", "updated_at"])
+    return token
+
+
+def _add_message(
+    *, ticket: Ticket, body: str, actor, kind: TicketEvent.Kind, actor_email: str = ""
+) -> TicketEvent:
+    if not body or not body.strip():
+        raise EmptyMessageError()
+    ticket = _lock(ticket)
+    _refuse_if_closed(ticket)
+    ticket.save(update_fields=["updated_at"])
+    return _record_event(
+        ticket=ticket, kind=kind, actor=actor, actor_email=actor_email, body=body.strip()
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    # Two people changing one ticket at once must not both read the old status.
+    return Ticket.objects.select_for_update().select_related("addon", "resource").get(pk=ticket.pk)
+
+
+def _refuse_if_closed(ticket: Ticket) -> None:
+    if ticket.status == Ticket.Status.CLOSED:
+        raise TicketClosedError()
+
+
+def _record_event(
+    *,
+    ticket: Ticket,
+    kind: TicketEvent.Kind,
+    actor=None,
+    actor_email: str = "",
+    body: str = "",
+    details: dict | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        actor_email=actor_email or (actor.email if actor else ""),
+        body=body,
+        details=details or {},
+    )
+    event.full_clean()
+    event.save()
+    notify_ticket_event(event=event)
+    return event
