@@ -103,7 +103,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def save_form(self, request, form, change):
         if change:
-            return form.instance
+            return super().save_form(request, form, change)  # unsaved; save_model calls services
         data = form.cleaned_data
         return tickets.open_ticket(
             addon=data["addon"],
@@ -135,7 +135,8 @@ class TicketAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
 
     def save_related(self, request, form, formsets, change):
-        pass  # events are added by the services only
+        if change:  # the events inline is read-only: this saves nothing, but marks it processed
+            super().save_related(request, form, formsets, change)
 
     @admin.action(description="Escalate to support queue")
     def escalate(self, request, queryset):

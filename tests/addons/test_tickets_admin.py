@@ -1,0 +1,129 @@
+"""Operators open and escalate tickets in the admin, through the same services."""
+
+import pytest
+
+from accounts.models import Notification
+from addons.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(admin_user):
+    return admin_user
+
+
+def test_the_add_form_opens_a_ticket_through_the_service(
+    client, operator, addon, resource, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(operator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/addons/ticket/add/",
+            {
+                "addon": addon.pk,
+                "resource": resource.pk,
+                "subject": "Customer reports outage",
+                "requester_email": "cto@customer.example",
+                "priority": "urgent",
+                "body": "Everything is down.",
+                "escalate": "on",
+            },
+        )
+
+    assert response.status_code == 302, response.content
+    ticket = Ticket.objects.get()
+    assert ticket.escalated_at is not None
+    assert [e.kind for e in ticket.events.all()] == ["created", "escalated"]
+    created = ticket.events.first()
+    assert created.actor == operator
+    assert created.details == {"source": "admin"}
+    assert [m.to for m in mailoutbox] == [["manager@example.com"]]
+
+
+def test_the_add_form_refuses_a_resource_of_another_addon(
+    client, operator, addon, other_addon, resource
+):
+    client.force_login(operator)
+    response = client.post(
+        "/admin/addons/ticket/add/",
+        {
+            "addon": other_addon.pk,
+            "resource": resource.pk,
+            "subject": "x",
+            "requester_email": "a@b.example",
+            "priority": "normal",
+            "body": "y",
+        },
+    )
+
+    assert response.status_code == 200
+    assert b"does not belong to this add-on" in response.content
+    assert not Ticket.objects.exists()
+
+
+def test_the_escalate_action_escalates_once(
+    client, operator, new_ticket, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(operator)
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/admin/addons/ticket/",
+                {"action": "escalate", "_selected_action": [new_ticket.pk]},
+            )
+        assert response.status_code == 302
+
+    assert new_ticket.events.filter(kind="escalated").count() == 1
+    assert [m.to for m in mailoutbox] == [["manager@example.com"]]
+
+
+def test_the_change_form_changes_status_through_the_service(client, operator, escalated_ticket):
+    client.force_login(operator)
+
+    response = client.post(
+        f"/admin/addons/ticket/{escalated_ticket.pk}/change/",
+        {
+            "status": "solved",
+            "priority": "normal",
+            "events-TOTAL_FORMS": 0,
+            "events-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 302, response.content
+    escalated_ticket.refresh_from_db()
+    assert escalated_ticket.status == "solved"
+    assert escalated_ticket.events.last().kind == "status_changed"
+
+
+def test_the_change_page_shows_the_history(client, operator, escalated_ticket):
+    client.force_login(operator)
+
+    response = client.get(f"/admin/addons/ticket/{escalated_ticket.pk}/change/")
+
+    assert response.status_code == 200
+    assert b"Queries take 10 s" in response.content
+
+
+def test_the_outbox_shows_pending_and_failed_rows_with_their_error(client, operator, company):
+    Notification.objects.create(
+        email="a@example.com",
+        kind="ticket_event",
+        dedupe_key="k1",
+        subject="Stuck mail",
+        body_text="x",
+        status="failed",
+        last_error="SMTPServerDisconnected: gone",
+    )
+    client.force_login(operator)
+
+    listing = client.get("/admin/accounts/notification/?status__exact=failed")
+    row = Notification.objects.get()
+    page = client.get(f"/admin/accounts/notification/{row.pk}/change/")
+
+    assert b"Stuck mail" in listing.content
+    assert b"SMTPServerDisconnected: gone" in page.content
+    assert client.get("/admin/accounts/notification/add/").status_code == 403
