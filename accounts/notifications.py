@@ -242,6 +242,8 @@ def notify_ticket_event(*, event) -> list[Notification]:
         "addon": addon,
         "summary": _event_summary(event),
         "ticket_url": settings.SITE_URL + ticket.get_absolute_url(),
+        # Whoever learns of a ticket through its escalation needs to read what it is about.
+        "opening_message": _opening_message(event) if event.kind == "escalated" else "",
     }
     dedupe_key = f"ticket-event:{event.pk}"
     queued = []
@@ -270,6 +272,11 @@ def notify_ticket_event(*, event) -> list[Notification]:
             )
         )
     return [n for n in queued if n is not None]
+
+
+def _opening_message(event) -> str:
+    created = event.ticket.events.filter(kind="created").order_by("created_at", "pk").first()
+    return created.body if created else ""
 
 
 def _event_summary(event) -> str:

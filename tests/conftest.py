@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Company, CompanyUser, User
 
-pytest_plugins = ["tests.fixtures.tickets"]
+pytest_plugins = ["tests.fixtures.tickets", "tests.fixtures.smtp"]
 
 
 @pytest.fixture

@@ -62,6 +62,8 @@ def test_escalation_emails_permitted_users_with_emails_on(
         escalate_ticket(ticket=new_ticket)
 
     assert recipients() == ["manager@example.com", "sam.support@example.com"]
+    # They learn of the ticket now, so the email carries what the requester wrote.
+    assert "Queries take 10 s since this morning." in mail.outbox[0].body
 
 
 def test_opening_with_escalate_emails_each_company_user_once(
