@@ -179,7 +179,11 @@ def _add_message(
 
 def _lock(ticket: Ticket) -> Ticket:
     # Two people changing one ticket at once must not both read the old status.
-    return Ticket.objects.select_for_update().select_related("addon", "resource").get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("addon", "resource")
+        .get(pk=ticket.pk)
+    )
 
 
 def _refuse_if_closed(ticket: Ticket) -> None:

@@ -2,8 +2,10 @@
 
 import json
 
+import hypothesis
 import pytest
 from django.core.management import call_command
+from hypothesis import strategies as st
 
 from addons.models import Addon, Ticket, TicketEvent
 from addons.tickets import rotate_intake_token
@@ -224,3 +226,37 @@ def test_set_intake_token_for_an_unknown_addon_fails(db):
     with pytest.raises(CommandError, match="No add-on"):
         call_command("set_intake_token", "nope")
     assert not Addon.objects.exclude(intake_token_hash="").exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@hypothesis.settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    changes=st.dictionaries(
+        st.sampled_from(
+            ["addon", "subject", "body", "requester_email", "resource", "priority", "escalate", "x"]
+        ),
+        json_values,
+        max_size=4,
+    )
+)
+def test_any_json_gets_a_clear_answer_never_a_500(client, payload, intake_token, changes):
+    before = Ticket.objects.count()
+
+    response = post(client, payload | changes, intake_token)
+
+    assert response.status_code in {201, 401, 422}, response.content
+    if response.status_code != 201:
+        assert response.json()["message"]
+        assert Ticket.objects.count() == before
