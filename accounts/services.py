@@ -45,17 +45,33 @@ def _find_provider(email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
 
 
-def _lock_managers(company: Company) -> list[CompanyUser]:
-    # Locking every manager row serialises concurrent edits and revocations of managers, so two of
-    # them cannot each remove "the other" last manager.
-    return list(
-        CompanyUser.objects.for_company(company).managers().select_for_update().order_by("pk")
+def _lock_for_change(company_user: CompanyUser) -> tuple[CompanyUser, list[int]]:
+    """Lock the company's managers, then COMPANY_USER; return its fresh row and the managers' ids.
+
+    Locking every manager row serialises concurrent edits and revocations of managers, so two of
+    them cannot each remove "the other" last manager. The managers are always locked first and in
+    id order, so two such changes never wait on each other in a cycle.
+    """
+    manager_ids = list(
+        CompanyUser.objects.filter(company_id=company_user.company_id)
+        .managers()
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    locked = (
+        CompanyUser.objects.select_for_update(of=("self",))
+        .select_related("company", "user")
+        .filter(pk=company_user.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotAMemberError("That person is no longer a user of this company.")
+    return locked, manager_ids
 
 
-def _ensure_another_manager_remains(company_user: CompanyUser) -> None:
-    managers = _lock_managers(company_user.company)
-    if [m.pk for m in managers] == [company_user.pk]:
+def _ensure_another_manager_remains(company_user: CompanyUser, manager_ids: list[int]) -> None:
+    if manager_ids == [company_user.pk]:
         raise LastManagerError(
             f"{company_user.user.email} is the last user of {company_user.company} who can "
             "manage company users. Give that right to someone else first."
@@ -328,11 +344,7 @@ def set_company_user_permissions(
 ) -> CompanyUser:
     """Replace COMPANY_USER's permissions; a company always keeps one user manager."""
     permissions = frozenset(Permission(p) for p in permissions)
-    company_user = (
-        CompanyUser.objects.select_for_update(of=("self",))
-        .select_related("company", "user")
-        .get(pk=company_user.pk)
-    )
+    company_user, manager_ids = _lock_for_change(company_user)
     before = company_user.permissions
     if before == permissions:
         return company_user
@@ -340,7 +352,7 @@ def set_company_user_permissions(
         Permission.MANAGE_COMPANY_USERS in before
         and Permission.MANAGE_COMPANY_USERS not in permissions
     ):
-        _ensure_another_manager_remains(company_user)
+        _ensure_another_manager_remains(company_user, manager_ids)
     company_user.permissions = permissions
     company_user.save(update_fields=["permissions"])
     _audit(
@@ -357,16 +369,9 @@ def set_company_user_permissions(
 @transaction.atomic
 def revoke_company_user(*, company_user: CompanyUser, actor: User | None) -> None:
     """Remove COMPANY_USER from their company; add-on resources they installed stay provisioned."""
-    company_user = (
-        CompanyUser.objects.select_for_update(of=("self",))
-        .select_related("company", "user")
-        .filter(pk=company_user.pk)
-        .first()
-    )
-    if company_user is None:
-        raise NotAMemberError("That person is no longer a user of this company.")
+    company_user, manager_ids = _lock_for_change(company_user)
     if company_user.has_permission(Permission.MANAGE_COMPANY_USERS):
-        _ensure_another_manager_remains(company_user)
+        _ensure_another_manager_remains(company_user, manager_ids)
     company, user = company_user.company, company_user.user
     permissions = company_user.permissions
     # Only the membership row goes: resources the person installed belong to the company's
