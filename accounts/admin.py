@@ -102,7 +102,7 @@ class CompanyUserInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "added_by")
+        return super().get_queryset(request).select_related("company", "user", "added_by")
 
     @admin.display(description="Permissions")
     def permissions_display(self, obj):
@@ -121,7 +121,7 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invited_by")
+        return super().get_queryset(request).select_related("company", "invited_by")
 
     @admin.display(description="Permissions")
     def permissions_display(self, obj):
