@@ -158,7 +158,7 @@ class CompanyAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/add-company-user/",
+                "<int:object_id>/add-company-user/",
                 self.admin_site.admin_view(self.add_company_user_view),
                 name="accounts_company_add_user",
             ),
@@ -257,7 +257,7 @@ class CompanyUserAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/revoke/",
+                "<int:object_id>/revoke/",
                 self.admin_site.admin_view(self.revoke_view),
                 name="accounts_companyuser_revoke",
             ),

@@ -460,3 +460,19 @@ class TestTicketNotifications:
         supporter.save()
         page = text(manager_client.get(company_url("company-users")))
         assert "Off" in page and "On" in page
+
+
+@pytest.mark.parametrize("pk", [0, 2**63, 10**30])
+def test_out_of_range_ids_are_404_not_500(manager_client, pk):
+    for name in ("company-user-edit", "company-user-revoke"):
+        assert manager_client.get(company_url(name, pk)).status_code == 404
+    for name in ("invitation-resend", "invitation-cancel"):
+        assert manager_client.post(company_url(name, pk)).status_code == 404
+
+
+def test_admin_views_with_non_numeric_ids_are_404(admin_client):
+    for url in (
+        "/admin/accounts/company/abc/add-company-user/",
+        "/admin/accounts/companyuser/x/revoke/",
+    ):
+        assert admin_client.get(url).status_code in (302, 404)
