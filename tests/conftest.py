@@ -34,3 +34,14 @@ def company(db):
 def manager(company, provider):
     """A company user holding every permission."""
     return CompanyUser.objects.create(company=company, user=provider)
+
+
+@pytest.fixture
+def fake_heroku(settings):
+    """A loopback fake of api.heroku.com and id.heroku.com, with settings pointing at it."""
+    from tests.fakes.heroku import FakeHeroku
+
+    with FakeHeroku() as fake:
+        settings.HEROKU_API_URL = fake.url
+        settings.HEROKU_ID_URL = fake.url
+        yield fake

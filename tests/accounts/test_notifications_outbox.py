@@ -65,15 +65,15 @@ def queued_notification(company):
 def test_a_mail_outage_loses_nothing_and_sends_each_mail_once(
     mail_server_down,
     manager,
-    supporter,
+    support_agent,
     escalated_ticket,
     django_capture_on_commit_callbacks,
     time_machine,
 ):
     # The change happens while the mail server is down: it is saved, the mails wait.
     with django_capture_on_commit_callbacks(execute=True):
-        reply_to_ticket(ticket=escalated_ticket, body="Try again now.", actor=supporter)
-        add_internal_note(ticket=escalated_ticket, body="Watch it.", actor=supporter)
+        reply_to_ticket(ticket=escalated_ticket, body="Try again now.", actor=support_agent)
+        add_internal_note(ticket=escalated_ticket, body="Watch it.", actor=support_agent)
     expected = [
         "customer@example.org",  # the reply
         "manager@example.com",  # escalation (in the fixture), reply, note

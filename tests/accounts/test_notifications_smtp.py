@@ -23,7 +23,7 @@ def smtp_mailer(settings, smtp_server):
 def test_a_reply_reaches_the_smtp_server_with_both_parts(
     smtp_mailer,
     manager,
-    supporter,
+    support_agent,
     escalated_ticket,
     django_capture_on_commit_callbacks,
     settings,
@@ -31,7 +31,9 @@ def test_a_reply_reaches_the_smtp_server_with_both_parts(
     smtp_mailer.handler.messages.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        reply_to_ticket(ticket=escalated_ticket, body="Restarted the node; fixed.", actor=supporter)
+        reply_to_ticket(
+            ticket=escalated_ticket, body="Restarted the node; fixed.", actor=support_agent
+        )
 
     received = {tuple(rcpt): message for rcpt, message in smtp_mailer.handler.messages}
     assert set(received) == {("manager@example.com",), ("customer@example.org",)}

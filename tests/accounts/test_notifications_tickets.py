@@ -24,17 +24,17 @@ def recipients():
 
 
 @pytest.fixture
-def watchers(manager, supporter, muted_supporter, member_without_support):
+def watchers(manager, support_agent, muted_agent, member_without_support):
     """Four company users: two who get ticket emails, one muted, one without the right."""
-    return [manager.user, supporter]
+    return [manager.user, support_agent]
 
 
 def test_a_new_ticket_emails_nobody_before_escalation(
-    watchers, addon, django_capture_on_commit_callbacks
+    watchers, acme_db, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         open_ticket(
-            addon=addon,
+            addon=acme_db,
             subject="Help",
             body="It broke.",
             requester_email="customer@example.org",
@@ -67,11 +67,11 @@ def test_escalation_emails_permitted_users_with_emails_on(
 
 
 def test_opening_with_escalate_emails_each_company_user_once(
-    watchers, addon, django_capture_on_commit_callbacks
+    watchers, acme_db, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(
-            addon=addon,
+            addon=acme_db,
             subject="Help",
             body="It broke.",
             requester_email="customer@example.org",
@@ -97,13 +97,13 @@ def test_opening_with_escalate_emails_each_company_user_once(
 def test_after_escalation_every_event_emails_the_others(
     watchers, escalated_ticket, change, requester_emailed, django_capture_on_commit_callbacks
 ):
-    manager_user, supporter = watchers
+    manager_user, support_agent = watchers
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        change(escalated_ticket, supporter)
+        change(escalated_ticket, support_agent)
 
-    expected = ["manager@example.com"]  # not the supporter: they acted
+    expected = ["manager@example.com"]  # not the support_agent: they acted
     if requester_emailed:
         expected.insert(0, "customer@example.org")
     assert recipients() == expected
@@ -114,7 +114,9 @@ def test_an_internal_note_never_reaches_the_requester(
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        add_internal_note(ticket=escalated_ticket, body="Customer is on a legacy plan.", actor=None)
+        add_internal_note(
+            ticket=escalated_ticket, body="Customer is on a legacy acme_db_plan.", actor=None
+        )
 
     assert "customer@example.org" not in recipients()
     assert not Notification.objects.filter(email="customer@example.org").exists()
@@ -143,11 +145,11 @@ def test_switching_emails_off_stops_them(
 
 
 def test_the_setting_is_per_company(
-    watchers, escalated_ticket, other_company, django_capture_on_commit_callbacks
+    watchers, escalated_ticket, rival_company, django_capture_on_commit_callbacks
 ):
-    # The supporter mutes another company; this company's tickets still reach them.
+    # The support_agent mutes another company; this company's tickets still reach them.
     CompanyUser.objects.create(
-        company=other_company, user=watchers[1], notify_on_ticket_events=False
+        company=rival_company, user=watchers[1], notify_on_ticket_events=False
     )
     mail.outbox.clear()
 
@@ -239,14 +241,14 @@ def test_requester_copy_has_the_reply_but_no_internal_link_or_note(
 
     (message,) = [m for m in mail.outbox if m.to == ["customer@example.org"]]
     assert message.subject == f"[Acme DB] Your ticket #{escalated_ticket.number}: new reply"
-    addon = escalated_ticket.addon
+    acme_db = escalated_ticket.addon
     for part in (message.body, message.alternatives[0].content):
         assert "Please retry now." in part
         assert settings.SITE_URL not in part
         assert "/tickets/" not in part
         assert "INTERNAL-ONLY" not in part
-        assert addon.api_password not in part
-        assert addon.sso_salt not in part
+        assert acme_db.api_password not in part
+        assert acme_db.sso_salt not in part
 
 
 def test_requester_status_email_names_the_new_status(

@@ -14,7 +14,13 @@ def operator(admin_user):
 
 
 def test_the_add_form_opens_a_ticket_through_the_service(
-    client, operator, addon, resource, manager, mailoutbox, django_capture_on_commit_callbacks
+    client,
+    operator,
+    acme_db,
+    acme_db_resource,
+    manager,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(operator)
 
@@ -22,8 +28,8 @@ def test_the_add_form_opens_a_ticket_through_the_service(
         response = client.post(
             "/admin/addons/ticket/add/",
             {
-                "addon": addon.pk,
-                "resource": resource.pk,
+                "addon": acme_db.pk,
+                "resource": acme_db_resource.pk,
                 "subject": "Customer reports outage",
                 "requester_email": "cto@customer.example",
                 "priority": "urgent",
@@ -43,14 +49,14 @@ def test_the_add_form_opens_a_ticket_through_the_service(
 
 
 def test_the_add_form_refuses_a_resource_of_another_addon(
-    client, operator, addon, other_addon, resource
+    client, operator, acme_db, rival_addon, acme_db_resource
 ):
     client.force_login(operator)
     response = client.post(
         "/admin/addons/ticket/add/",
         {
-            "addon": other_addon.pk,
-            "resource": resource.pk,
+            "addon": rival_addon.pk,
+            "resource": acme_db_resource.pk,
             "subject": "x",
             "requester_email": "a@b.example",
             "priority": "normal",
@@ -124,6 +130,7 @@ def test_the_outbox_shows_pending_and_failed_rows_with_their_error(client, opera
     row = Notification.objects.get()
     page = client.get(f"/admin/accounts/notification/{row.pk}/change/")
 
-    assert b"Stuck mail" in listing.content
+    assert b"a@example.com" in listing.content
+    assert b"SMTPServerDisconnected: gone" in listing.content
     assert b"SMTPServerDisconnected: gone" in page.content
     assert client.get("/admin/accounts/notification/add/").status_code == 403
