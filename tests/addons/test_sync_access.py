@@ -81,7 +81,8 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
     assert (team_resource.app_name, team_resource.team_name) == ("team-app", "acme-team")
     assert team_resource.team_id and team_resource.app_id
     assert team_resource.sync_status == AddonResource.SyncStatus.OK
-    assert team_resource.sync_claimed_by == "" and team_resource.sync_claimed_until is None
+    assert team_resource.sync_claimed_by == ""  # released
+    assert team_resource.sync_claimed_until <= timezone.now()
     run = SyncRun.objects.get()
     assert (run.trigger, run.synced, run.added) == ("cron", 2, report["added"])
     assert run.finished_at is not None

@@ -132,7 +132,7 @@ class Command(BaseCommand):
             ("failed", report.failed),
         ]
         if report.skipped:
-            rows.append(("skipped (another run holds them)", report.skipped))
+            rows.append(("skipped (synced by another run)", report.skipped))
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             self.stdout.write(f"{name:<{width}}  {value:>7}")
