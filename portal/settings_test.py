@@ -19,3 +19,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Threaded tests (two deliveries of one request at the same moment) need SQLite to wait for a lock
+# as it does in production. The default in-memory test database shares one cache between
+# threads, where a lock fails at once ("database table is locked"), so test on a file instead.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"partner-portal-test-{os.getpid()}.sqlite3")
+    }
