@@ -29,6 +29,35 @@ run: $(VENV)/.installed
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production rehearsal: the production settings (DEBUG off, manifest static files, gunicorn)
+# on loopback. Plain http, so SECURE_SSL_REDIRECT is off. Throwaway secrets and the database URL
+# live in the git-ignored .env.prod, written on first run; variables already set in the
+# environment win over it.
+.env.prod: | $(VENV)/.installed
+	@umask 077; { \
+		echo "# Throwaway settings for 'make run-prod' (git-ignored). Delete this file to regenerate."; \
+		echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')"; \
+		echo "FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"; \
+		echo "DATABASE_URL=sqlite:///$(CURDIR)/db.prod.sqlite3"; \
+	} > $@
+	@echo "Wrote throwaway secrets to $@."
+
+run-prod: SHELL := /bin/bash
+run-prod: $(VENV)/.installed .env.prod
+	@set -euo pipefail; \
+	while IFS='=' read -r key value; do \
+		case "$$key" in ''|'#'*) continue ;; esac; \
+		[ -n "$${!key:-}" ] || export "$$key=$$value"; \
+	done < .env.prod; \
+	export DEBUG=false SECURE_SSL_REDIRECT=false; \
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0; \
+	$(BIN)/python manage.py migrate --no-input; \
+	echo "Serving http://$(HOST):$(PORT)/ with production settings (gunicorn and qcluster). Ctrl-C stops both."; \
+	$(BIN)/python manage.py qcluster & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn portal.wsgi --bind $(HOST):$(PORT) --log-file -
+
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -27,3 +27,15 @@ class InvitationError(AccountsError):
 
 class NotInProviderProgramError(AccountsError):
     """The person must join the provider program first."""
+
+
+class InvalidInvitationLinkError(InvitationError):
+    """The invitation link was tampered with or names no invitation."""
+
+
+class NotAMemberError(AccountsError):
+    """The person is not (or no longer) a user of this company."""
+
+
+class InvitationForAnotherEmailError(InvitationError):
+    """The invitation was sent to another email address than the logged-in person's."""

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.permissions import ALL_PERMISSIONS, Permission, bit, from_mask, to_mask
 
@@ -13,6 +14,11 @@ class PermissionsField(models.PositiveIntegerField):
     """A set of `Permission` values, stored as a bitmask so that it can be filtered in SQL."""
 
     description = "A set of company-user permissions"
+
+    @cached_property
+    def validators(self):
+        # The column's integer range validators would compare the frozenset with an int.
+        return list(self._validators)
 
     def from_db_value(self, value, expression, connection):
         return None if value is None else from_mask(value)

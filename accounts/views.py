@@ -1,5 +1,381 @@
-from django.shortcuts import redirect
+"""Account pages, the provider home and the Company tab. Each view validates, calls one service, and
+redirects; the rules live in accounts.services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import CreateView, FormView, TemplateView
+
+from accounts import services
+from accounts.exceptions import (
+    AlreadyMemberError,
+    InvalidInvitationLinkError,
+    InvitationError,
+    InvitationForAnotherEmailError,
+    LastManagerError,
+    NoProviderAccountError,
+    NotAMemberError,
+    NotInProviderProgramError,
+)
+from accounts.forms import (
+    CompanyForm,
+    CompanyUserForm,
+    PermissionsForm,
+    SignupForm,
+    TicketNotificationsForm,
+)
+from accounts.mixins import CompanyMemberMixin
+from accounts.models import AuditEvent, CompanyUser, Invitation
+from accounts.permissions import Permission
+from addons.models import AddonResource
+
+RECENT_AUDIT_EVENTS = 20
+
+
+def safe_next_url(request, default: str) -> str:
+    """Return the `next` parameter when it points at this site, else DEFAULT."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def render_error(request, *, title: str, message: str, status: int, back_url: str = ""):
+    """Render the error page with STATUS: a clear message, never a traceback."""
+    return render(
+        request,
+        "accounts/error.html",
+        {"title": title, "message": message, "back_url": back_url},
+        status=status,
+    )
+
+
+class InvalidFormStatusMixin:
+    """Re-render an invalid form with 400, so that a client can tell it was refused."""
+
+    def form_invalid(self, form, status: int = 400, **context):
+        return self.render_to_response(self.get_context_data(form=form, **context), status=status)
 
 
 def home(request):
+    if request.user.is_authenticated:
+        return redirect("provider-home")
     return redirect("login")
+
+
+class SignupView(InvalidFormStatusMixin, CreateView):
+    form_class = SignupForm
+    template_name = "accounts/signup.html"
+    extra_context = {"title": "Sign up"}
+
+    def form_valid(self, form):
+        user = form.save()
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, "Welcome! Your account is ready.")
+        return redirect(safe_next_url(self.request, reverse("provider-home")))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=safe_next_url(self.request, ""), **kwargs)
+
+
+class ProviderHomeView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/provider_home.html"
+    extra_context = {"title": "Provider home"}
+
+    def get_context_data(self, **kwargs):
+        memberships = self.request.user.memberships.select_related("company").order_by(
+            "company__name"
+        )
+        return super().get_context_data(
+            memberships=memberships, company_form=CompanyForm(), **kwargs
+        )
+
+
+class JoinProviderProgramView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        services.join_provider_program(user=request.user)
+        messages.success(request, "You have joined the Provider Program.")
+        return redirect(safe_next_url(request, reverse("provider-home")))
+
+
+class CompanyCreateView(LoginRequiredMixin, InvalidFormStatusMixin, FormView):
+    form_class = CompanyForm
+    template_name = "accounts/company_create.html"
+    extra_context = {"title": "Create a company", "submit_label": "Create the company"}
+
+    def form_valid(self, form):
+        try:
+            company = services.create_company(
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                created_by=self.request.user,
+            )
+        except NotInProviderProgramError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form, status=403)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{company} was created. You hold every permission.")
+        return redirect(company)
+
+
+class CompanyUsersView(CompanyMemberMixin, TemplateView):
+    """The Company tab: its users, their rights, pending invitations and recent changes."""
+
+    template_name = "accounts/company_users.html"
+
+    def get_context_data(self, **kwargs):
+        company = self.company
+        return super().get_context_data(
+            title=f"{company.name}: company users",
+            company_users=CompanyUser.objects.for_company(company).select_related(
+                "user", "added_by"
+            ),
+            invitations=company.invitations.pending()
+            .select_related("invited_by")
+            .order_by("email"),
+            audit_events=AuditEvent.objects.filter(company=company).select_related("actor")[
+                :RECENT_AUDIT_EVENTS
+            ],
+            can_manage=self.membership.has_permission(Permission.MANAGE_COMPANY_USERS),
+            add_form=CompanyUserForm(),
+            notifications_form=TicketNotificationsForm(
+                initial={"enabled": self.membership.notify_on_ticket_events}
+            ),
+            **kwargs,
+        )
+
+
+class CompanyUserAddView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
+    required_permission = Permission.MANAGE_COMPANY_USERS
+    form_class = CompanyUserForm
+    template_name = "accounts/company_user_add.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Add a company user", **kwargs)
+
+    def form_valid(self, form):
+        try:
+            company_user = services.add_company_user(
+                company=self.company,
+                email=form.cleaned_data["email"],
+                permissions=form.cleaned_data["permissions"],
+                added_by=self.request.user,
+            )
+        except NoProviderAccountError as exc:
+            form.add_error("email", str(exc))
+            return self.form_invalid(form, offer_invitation=True)
+        except AlreadyMemberError as exc:
+            form.add_error("email", str(exc))
+            return self.form_invalid(form, status=409)
+        messages.success(self.request, f"{company_user.user.email} was added and told by email.")
+        return redirect(self.company)
+
+
+class InvitationCreateView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
+    required_permission = Permission.MANAGE_COMPANY_USERS
+    form_class = CompanyUserForm
+    template_name = "accounts/invitation_create.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title="Invite a company user", max_age_days=settings.INVITATION_MAX_AGE_DAYS, **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            invitation = services.invite_company_user(
+                company=self.company,
+                email=form.cleaned_data["email"],
+                permissions=form.cleaned_data["permissions"],
+                invited_by=self.request.user,
+            )
+        except (AlreadyMemberError, InvitationError) as exc:
+            form.add_error("email", str(exc))
+            return self.form_invalid(form, status=409)
+        messages.success(self.request, f"An invitation was sent to {invitation.email}.")
+        return redirect(self.company)
+
+
+class CompanyUserObjectMixin(CompanyMemberMixin):
+    """Loads `self.company_user` from the `pk` URL argument, within the member's company only."""
+
+    required_permission = Permission.MANAGE_COMPANY_USERS
+
+    @cached_property
+    def company_user(self) -> CompanyUser:
+        return get_object_or_404(
+            CompanyUser.objects.select_related("user", "company"),
+            pk=self.kwargs["pk"],
+            company=self.company,
+        )
+
+
+class CompanyUserEditView(CompanyUserObjectMixin, InvalidFormStatusMixin, FormView):
+    form_class = PermissionsForm
+    template_name = "accounts/company_user_edit.html"
+
+    def get_initial(self):
+        return {"permissions": sorted(self.company_user.permissions)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Permissions of {self.company_user.user.email}",
+            company_user=self.company_user,
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            services.set_company_user_permissions(
+                company_user=self.company_user,
+                permissions=form.cleaned_data["permissions"],
+                actor=self.request.user,
+            )
+        except LastManagerError as exc:
+            form.add_error("permissions", str(exc))
+            return self.form_invalid(form, status=409)
+        messages.success(self.request, f"The permissions of {self.company_user.user} were saved.")
+        return redirect(self.company)
+
+
+class CompanyUserRevokeView(CompanyUserObjectMixin, TemplateView):
+    template_name = "accounts/company_user_revoke.html"
+
+    def get_context_data(self, **kwargs):
+        company_user = self.company_user
+        installed = AddonResource.objects.filter(
+            installed_by=company_user.user, addon__company=self.company
+        ).exclude(state=AddonResource.State.DEPROVISIONED)
+        return super().get_context_data(
+            title=f"Revoke {company_user.user.email}?",
+            company_user=company_user,
+            installed_resource_count=installed.count(),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        company_user = self.company_user
+        try:
+            services.revoke_company_user(company_user=company_user, actor=request.user)
+        except (LastManagerError, NotAMemberError) as exc:
+            return self.render_to_response(self.get_context_data(error=str(exc)), status=409)
+        messages.success(request, f"{company_user.user.email} is no longer a company user.")
+        if company_user.user_id == request.user.pk:
+            return redirect("provider-home")
+        return redirect(self.company)
+
+
+class InvitationActionView(CompanyMemberMixin, View):
+    """POST-only: resend or cancel one of the company's invitations."""
+
+    required_permission = Permission.MANAGE_COMPANY_USERS
+    http_method_names = ["post"]
+    action = None  # "resend" or "cancel"
+
+    def post(self, request, *args, **kwargs):
+        invitation = get_object_or_404(Invitation, pk=kwargs["pk"], company=self.company)
+        service = {
+            "resend": services.resend_invitation,
+            "cancel": services.cancel_invitation,
+        }[self.action]
+        try:
+            service(invitation=invitation, actor=request.user)
+        except InvitationError as exc:
+            return render_error(
+                request,
+                title="This invitation cannot be changed",
+                message=str(exc),
+                status=409,
+                back_url=self.company.get_absolute_url(),
+            )
+        done = "sent again" if self.action == "resend" else "cancelled"
+        messages.success(request, f"The invitation of {invitation.email} was {done}.")
+        return redirect(self.company)
+
+
+class TicketNotificationsView(CompanyMemberMixin, View):
+    """POST-only: a company user turns their own ticket emails on or off."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = TicketNotificationsForm(request.POST)
+        form.is_valid()  # a missing checkbox means "off"; there is nothing else to get wrong
+        enabled = form.cleaned_data.get("enabled", False)
+        services.set_ticket_notifications(
+            company_user=self.membership, enabled=enabled, actor=request.user
+        )
+        state = "on" if enabled else "off"
+        messages.success(request, f"Emails about ticket events are {state} for you.")
+        return redirect(self.company)
+
+
+class InvitationAcceptView(View):
+    """GET shows what the invitation grants; only a POST uses it up (mail scanners only GET)."""
+
+    template_name = "accounts/invitation_accept.html"
+
+    def invitation_error(self, request, exc: InvitationError):
+        if isinstance(exc, InvalidInvitationLinkError):
+            status = 404
+        elif isinstance(exc, InvitationForAnotherEmailError):
+            status = 403
+        else:
+            status = 410
+        return render_error(
+            request, title="This invitation can't be used", message=str(exc), status=status
+        )
+
+    def get(self, request, token):
+        try:
+            invitation = services.get_invitation_for_token(token)
+        except InvitationError as exc:
+            return self.invitation_error(request, exc)
+        user = request.user
+        return render(
+            request,
+            self.template_name,
+            {
+                "title": f"Join {invitation.company.name}",
+                "invitation": invitation,
+                "token": token,
+                "email_matches": user.is_authenticated
+                and user.email.lower() == invitation.email.lower(),
+            },
+        )
+
+    def post(self, request, token):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            company_user = services.accept_invitation(token=token, user=request.user)
+        except NotInProviderProgramError as exc:
+            return render_error(
+                request,
+                title="Join the Provider Program first",
+                message=str(exc),
+                status=403,
+                back_url=request.get_full_path(),
+            )
+        except AlreadyMemberError as exc:
+            return render_error(
+                request, title="Already a company user", message=str(exc), status=409
+            )
+        except InvitationError as exc:
+            return self.invitation_error(request, exc)
+        messages.success(request, f"You are now a user of {company_user.company}.")
+        return redirect(company_user.company)

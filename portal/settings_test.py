@@ -19,6 +19,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# pytest-django runs with DEBUG off, so WhiteNoise would scan STATIC_ROOT, which tests never
+# collect into; serve from the finders instead, as in development.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
 
 # Threaded tests (two deliveries of one request at the same moment) need SQLite to wait for a lock
 # as it does in production. The default in-memory test database shares one cache between

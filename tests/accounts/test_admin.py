@@ -1,0 +1,296 @@
+import html
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
+from accounts.permissions import Permission
+from addons.models import Addon, AddonResource
+from tests.accounts.conftest import make_provider
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+class TestAddCompanyUserView:
+    def url(self, company) -> str:
+        return reverse("admin:accounts_company_add_user", args=[company.pk])
+
+    def test_company_page_links_to_it(self, operator_client, company, manager):
+        page = text(
+            operator_client.get(reverse("admin:accounts_company_change", args=[company.pk]))
+        )
+        assert self.url(company) in page
+        assert "manager@example.com" in page
+
+    def test_adds_through_the_service(
+        self,
+        operator_client,
+        operator,
+        company,
+        manager,
+        colleague,
+        django_capture_on_commit_callbacks,
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = operator_client.post(
+                self.url(company),
+                {"email": colleague.email, "permissions": ["support_tickets"]},
+            )
+        assert response.status_code == 302
+        company_user = CompanyUser.objects.get(user=colleague)
+        assert company_user.permissions == {Permission.SUPPORT_TICKETS}
+        assert company_user.added_by == operator
+        assert AuditEvent.objects.get(action=AuditEvent.Action.USER_ADDED).actor == operator
+        assert mail.outbox[0].to == [colleague.email]
+
+    def test_unknown_email_shows_the_exact_message_and_offers_to_invite(
+        self, operator_client, company, manager
+    ):
+        data = {"email": "stranger@example.com", "permissions": ["oauth_secrets"]}
+        response = operator_client.post(self.url(company), data)
+        assert response.status_code == 400
+        page = text(response)
+        assert "stranger@example.com doesn't have a Heroku account associated with it" in page
+        assert 'name="invite"' in page
+        response = operator_client.post(self.url(company), {**data, "invite": "1"})
+        assert response.status_code == 302
+        invitation = Invitation.objects.get()
+        assert invitation.permissions == {Permission.OAUTH_SECRETS}
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.INVITATION_SENT).exists()
+
+    def test_already_a_member(self, operator_client, company, manager):
+        response = operator_client.post(self.url(company), {"email": manager.user.email})
+        assert response.status_code == 400
+        assert "already a user" in text(response)
+
+    def test_staff_without_rights_is_refused(self, client, company, password):
+        from accounts.models import User
+
+        staff = User.objects.create_user("staff@example.com", password, is_staff=True)
+        client.force_login(staff)
+        assert client.get(self.url(company)).status_code == 403
+
+    def test_unknown_company_is_404(self, operator_client):
+        assert (
+            operator_client.get(reverse("admin:accounts_company_add_user", args=[999])).status_code
+            == 404
+        )
+
+
+class TestRevoke:
+    changelist = staticmethod(lambda: reverse("admin:accounts_companyuser_changelist"))
+
+    def test_action_asks_for_confirmation_then_revokes(
+        self, operator_client, operator, supporter, resources_installed_by_supporter
+    ):
+        data = {"action": "revoke_selected", ACTION_CHECKBOX_NAME: [supporter.pk]}
+        response = operator_client.post(self.changelist(), data)
+        assert response.status_code == 200
+        assert "stay provisioned" in text(response)
+        assert CompanyUser.objects.filter(pk=supporter.pk).exists()
+
+        response = operator_client.post(self.changelist(), {**data, "confirm": "yes"})
+        assert response.status_code == 302
+        assert not CompanyUser.objects.filter(pk=supporter.pk).exists()
+        event = AuditEvent.objects.get(action=AuditEvent.Action.USER_REVOKED)
+        assert event.actor == operator
+        assert set(
+            AddonResource.objects.filter(installed_by=supporter.user).values_list(
+                "state", flat=True
+            )
+        ) == {AddonResource.State.PROVISIONED}
+
+    def test_action_refuses_the_last_manager(self, operator_client, manager, supporter):
+        data = {
+            "action": "revoke_selected",
+            ACTION_CHECKBOX_NAME: [manager.pk, supporter.pk],
+            "confirm": "yes",
+        }
+        response = operator_client.post(self.changelist(), data, follow=True)
+        page = text(response)
+        assert "is the last user of Acme Add-ons who can manage company users" in page
+        assert CompanyUser.objects.filter(pk=manager.pk).exists()
+        assert not CompanyUser.objects.filter(pk=supporter.pk).exists()
+
+    def test_revoke_view_on_one_company_user(self, operator_client, supporter):
+        url = reverse("admin:accounts_companyuser_revoke", args=[supporter.pk])
+        assert operator_client.get(url).status_code == 200
+        assert CompanyUser.objects.filter(pk=supporter.pk).exists()
+        response = operator_client.post(url, {"confirm": "yes"})
+        assert response.status_code == 302
+        assert not CompanyUser.objects.filter(pk=supporter.pk).exists()
+
+    def test_revoke_view_refuses_the_last_manager(self, operator_client, manager):
+        url = reverse("admin:accounts_companyuser_revoke", args=[manager.pk])
+        operator_client.post(url, {"confirm": "yes"})
+        assert CompanyUser.objects.filter(pk=manager.pk).exists()
+
+    def test_no_way_around_the_services(self, operator_client, supporter):
+        assert operator_client.get(
+            reverse("admin:accounts_companyuser_delete", args=[supporter.pk])
+        ).status_code in (302, 403)
+        assert operator_client.get(reverse("admin:accounts_companyuser_add")).status_code == 403
+        response = operator_client.post(
+            reverse("admin:accounts_companyuser_change", args=[supporter.pk]),
+            {"permissions": ["manage_company_users"]},
+        )
+        assert response.status_code == 403
+        supporter.refresh_from_db()
+        assert supporter.permissions == {Permission.SUPPORT_TICKETS}
+        assert CompanyUser.objects.filter(pk=supporter.pk).exists()
+
+
+class TestInvitationAdmin:
+    def test_resend_and_cancel_actions(self, operator_client, pending_invitation):
+        url = reverse("admin:accounts_invitation_changelist")
+        old_key = pending_invitation.key
+        operator_client.post(
+            url, {"action": "resend_selected", ACTION_CHECKBOX_NAME: [pending_invitation.pk]}
+        )
+        pending_invitation.refresh_from_db()
+        assert pending_invitation.key != old_key
+        operator_client.post(
+            url, {"action": "cancel_selected", ACTION_CHECKBOX_NAME: [pending_invitation.pk]}
+        )
+        pending_invitation.refresh_from_db()
+        assert pending_invitation.cancelled_at is not None
+        assert old_key not in text(operator_client.get(url))
+
+
+class TestReadOnlyLists:
+    def test_audit_events_cannot_be_added_changed_or_deleted(self, operator_client, manager):
+        event = AuditEvent.objects.create(
+            company=manager.company, action=AuditEvent.Action.USER_ADDED, target="x@example.com"
+        )
+        assert operator_client.get(reverse("admin:accounts_auditevent_add")).status_code == 403
+        assert operator_client.get(
+            reverse("admin:accounts_auditevent_delete", args=[event.pk])
+        ).status_code in (302, 403)
+        operator_client.post(
+            reverse("admin:accounts_auditevent_change", args=[event.pk]), {"target": "changed"}
+        )
+        event.refresh_from_db()
+        assert event.target == "x@example.com"
+
+    def test_notification_list_shows_status_attempts_and_error(self, operator_client):
+        Notification.objects.create(
+            email="a@example.com",
+            kind="k",
+            dedupe_key="d",
+            subject="s",
+            body_text="b",
+            attempts=3,
+            last_error="SMTPException: down",
+        )
+        page = text(operator_client.get(reverse("admin:accounts_notification_changelist")))
+        assert "SMTPException: down" in page
+        assert operator_client.get(reverse("admin:accounts_notification_add")).status_code == 403
+
+
+class TestListQueryCounts:
+    def test_company_changelist(self, operator_client, password):
+        def add_companies(start: int, count: int) -> None:
+            for i in range(start, start + count):
+                company = Company.objects.create(name=f"Company {i}", slug=f"c{i}")
+                user = make_provider(f"u{i}@example.com", password)
+                CompanyUser.objects.create(company=company, user=user)
+
+        url = reverse("admin:accounts_company_changelist")
+        add_companies(0, 3)
+        few = count_queries(operator_client, url)
+        add_companies(3, 27)
+        assert count_queries(operator_client, url) == few
+
+    def test_audit_event_changelist(self, operator_client, operator, company):
+        def add_events(count: int) -> None:
+            for i in range(count):
+                other = Company.objects.create(name=f"C{i}-{count}", slug=f"c{i}-{count}")
+                AuditEvent.objects.create(
+                    company=other, actor=operator, action=AuditEvent.Action.USER_ADDED
+                )
+
+        url = reverse("admin:accounts_auditevent_changelist")
+        add_events(3)
+        few = count_queries(operator_client, url)
+        add_events(27)
+        assert count_queries(operator_client, url) == few
+
+    def test_company_user_changelist(self, operator_client, company, manager, password):
+        def add_users(start: int, count: int) -> None:
+            for i in range(start, start + count):
+                user = make_provider(f"u{i}@example.com", password)
+                CompanyUser.objects.create(company=company, user=user, added_by=manager.user)
+
+        url = reverse("admin:accounts_companyuser_changelist")
+        add_users(0, 3)
+        few = count_queries(operator_client, url)
+        add_users(3, 27)
+        assert count_queries(operator_client, url) == few
+
+    def test_company_change_page_with_its_inlines(
+        self, operator_client, company, manager, password
+    ):
+        def add_rows(start: int, count: int) -> None:
+            for i in range(start, start + count):
+                user = make_provider(f"u{i}@example.com", password)
+                CompanyUser.objects.create(company=company, user=user, added_by=manager.user)
+                Invitation.objects.create(
+                    company=company,
+                    email=f"i{i}@example.com",
+                    invited_by=manager.user,
+                    key=str(i),
+                    expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+                )
+
+        url = reverse("admin:accounts_company_change", args=[company.pk])
+        add_rows(0, 3)
+        few = count_queries(operator_client, url)
+        add_rows(3, 27)
+        assert count_queries(operator_client, url) == few
+
+
+class TestOtherAdmins:
+    def test_user_admin_searches_by_email_and_filters_joined(self, operator_client, provider):
+        url = reverse("admin:accounts_user_changelist")
+        assert "manager@example.com" in text(operator_client.get(url, {"q": "manager@"}))
+        response = operator_client.get(url, {"joined_provider_program_at__isempty": "0"})
+        assert response.status_code == 200
+        assert "manager@example.com" in text(response)
+
+    def test_user_admin_add(self, operator_client):
+        response = operator_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "Ops@Example.com",
+                "usable_password": "true",
+                "password1": "a-long-enough-passphrase",
+                "password2": "a-long-enough-passphrase",
+            },
+        )
+        assert response.status_code == 302
+        from accounts.models import User
+
+        assert User.objects.filter(email="ops@example.com").exists()
+
+    def test_addon_admin_never_shows_secrets(self, operator_client, addon, hidden_plan):
+        page = text(operator_client.get(reverse("admin:addons_addon_change", args=[addon.pk])))
+        assert addon.api_password not in page
+        assert addon.sso_salt not in page
+        assert "test" in page  # the plan inline
+        assert operator_client.get(reverse("admin:addons_plan_changelist")).status_code == 200
+        assert not Addon.objects.filter(pk=addon.pk, name="").exists()

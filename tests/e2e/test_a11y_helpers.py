@@ -1,0 +1,84 @@
+"""The accessibility assertions catch what they claim to: each one fails on a broken page."""
+
+import pytest
+
+from tests.e2e.a11y import assert_fields_labelled, assert_focus_visible, assert_single_h1
+
+LABELLED_FORM = """
+<h1>Form</h1>
+<form>
+  <label for="a">A</label><input id="a">
+  <label>B <input name="b"></label>
+  <input aria-label="C">
+  <span id="d-label">D</span><select aria-labelledby="d-label"><option>x</option></select>
+  <input type="hidden" name="csrf"><input type="submit" value="Send">
+  <textarea hidden></textarea>
+</form>
+"""
+
+
+def test_labelled_fields_pass(page):
+    page.set_content(LABELLED_FORM)
+
+    assert_fields_labelled(page)
+    assert_single_h1(page)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "<input name='q'>",
+        "<textarea></textarea>",
+        "<select><option>x</option></select>",
+        "<label for='elsewhere'>E</label><input id='e'>",
+        "<input aria-labelledby='missing'>",
+    ],
+)
+def test_unlabelled_field_fails(page, field):
+    page.set_content(f"<h1>Form</h1><form>{field}</form>")
+
+    with pytest.raises(AssertionError, match="without a label"):
+        assert_fields_labelled(page)
+
+
+@pytest.mark.parametrize("headings", ["", "<h1>One</h1><h1>Two</h1>"])
+def test_h1_count_other_than_one_fails(page, headings):
+    page.set_content(f"{headings}<p>text</p>")
+
+    with pytest.raises(AssertionError, match="exactly one h1"):
+        assert_single_h1(page)
+
+
+def test_focus_outline_is_seen(page):
+    page.set_content("<a href='#x'>link</a>")
+
+    assert_focus_visible(page)
+
+
+def test_focus_outline_removed_fails(page):
+    page.set_content("<style>a:focus { outline: none }</style><a href='#x'>link</a>")
+
+    with pytest.raises(AssertionError, match="no visible outline"):
+        assert_focus_visible(page)
+
+
+def test_inline_script_and_style_are_reported_as_csp_violations(browser):
+    from tests.e2e.conftest import watch_for_page_problems
+
+    page = browser.new_page()
+    problems = watch_for_page_problems(page)
+    page.route(
+        "http://portal.test/",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'self'"},
+            body="<h1 style='color: red'>x</h1><script>document.title = 'ran'</script>",
+        ),
+    )
+    page.goto("http://portal.test/")
+    title = page.title()
+    page.close()
+
+    assert title != "ran"
+    assert len(problems) == 2, problems
+    assert all("CSP violation" in problem for problem in problems)
