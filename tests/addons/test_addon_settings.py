@@ -413,3 +413,12 @@ def test_plan_page_lists_public_and_hidden_plans_with_the_command(manager_client
     assert "heroku addons:create acme-search:enterprise" in html
     assert "heroku addons:create acme-search:basic" in html
     assert "$25.00" in html
+
+
+def test_a_saved_form_says_so_once(manager_client, addon):
+    response = manager_client.post(
+        reverse("addons:marketing", args=[addon.slug]),
+        {"marketing_description": "x", "billing_email": ""},
+        follow=True,
+    )
+    assert response.content.decode().count("Saved.") == 1
