@@ -257,6 +257,7 @@ class AuditEvent(models.Model):
         INVITATION_CANCELLED = "invitation_cancelled", "Invitation cancelled"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
         MANIFEST_UPDATED = "manifest_updated", "Manifest updated"
+        MANIFEST_EXPORTED = "manifest_exported", "Manifest exported (password and salt shown)"
         OAUTH_SECRET_REVEALED = "oauth_secret_revealed", "OAuth secret revealed"
         OAUTH_SECRET_RESET = "oauth_secret_reset", "OAuth secret reset"
         ADDON_SETTINGS_CHANGED = "addon_settings_changed", "Add-on settings changed"

@@ -12,6 +12,7 @@ from addons.models import (
     AccessGrant,
     Addon,
     AddonResource,
+    PartnerAPICall,
     Plan,
     SyncRun,
     Ticket,
@@ -254,17 +255,23 @@ class AccessChangeInline(ReadOnlyInline):
 @admin.register(AddonResource)
 class AddonResourceAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__",
+        "uuid",
         "app_name",
         "team_name",
         "plan",
         "state",
         "last_synced_at",
         "sync_status_badge",
+        "has_grant_error",
     ]
-    list_filter = ["sync_status", "state", "addon"]
+    list_filter = [
+        "sync_status",
+        "state",
+        ("grant_error", admin.EmptyFieldListFilter),
+        "addon",
+    ]
     list_select_related = ["addon", "plan__addon"]
-    search_fields = ["uuid", "name", "app_name", "team_name"]
+    search_fields = ["uuid", "name", "app_name", "team_name", "addon__slug"]
     search_help_text = "A resource UUID, app or team name — or an email: every resource it may use."
     actions = ["sync_now"]
     exclude = ["access_token", "refresh_token", "grant_code", "sync_claimed_by"]
@@ -278,6 +285,13 @@ class AddonResourceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # resources come from Heroku's provisioning calls
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # keep every resource's history; Heroku de-provisions
+
+    @admin.display(boolean=True, description="Grant error")
+    def has_grant_error(self, obj):
+        return bool(obj.grant_error)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -333,4 +347,32 @@ class SyncRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerAPICall)
+class PartnerAPICallAdmin(admin.ModelAdmin):
+    """The Partner API call log: read-only, and it holds no body, header or secret."""
+
+    list_display = (
+        "created_at",
+        "addon",
+        "method",
+        "path",
+        "status_code",
+        "outcome",
+        "duration_ms",
+    )
+    list_select_related = ("addon",)
+    list_filter = ("status_code", "method", "addon")
+    search_fields = ("resource_uuid", "path", "outcome")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -10,3 +10,41 @@ urlpatterns = [
     path("tickets/intake", views.TicketIntakeView.as_view(), name="ticket-intake"),
     path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket-detail"),
 ]
+
+# Add-on Partner API (issue 4): the calls Heroku makes, basic auth with the manifest id/password.
+urlpatterns += [
+    path("heroku/resources", views.partner_resources, name="partner-resources"),
+    path(
+        "heroku/resources/<str:resource_uuid>",
+        views.partner_resource,
+        name="partner-resource",
+    ),
+]
+
+# The add-on's settings pages (issue 4).
+addon = "addons/<slug:slug>/"
+urlpatterns += [
+    path("addons/", views.AddonListView.as_view(), name="list"),
+    path(addon, views.AddonDetailView.as_view(), name="detail"),
+    path(
+        addon + "resources/<uuid:resource_uuid>/",
+        views.ResourceDetailView.as_view(),
+        name="resource-detail",
+    ),
+    path(addon + "manifest/", views.ManifestView.as_view(), name="manifest"),
+    path(addon + "manifest/import/", views.ManifestImportView.as_view(), name="manifest-import"),
+    path(addon + "manifest/export/", views.ManifestExportView.as_view(), name="manifest-export"),
+    path(
+        addon + "manifest/password/",
+        views.PasswordRegenerateView.as_view(),
+        name="password-regenerate",
+    ),
+    path(addon + "oauth-secret/", views.OAuthSecretView.as_view(), name="oauth-secret"),
+    path(
+        addon + "oauth-secret/reset/",
+        views.OAuthSecretResetView.as_view(),
+        name="oauth-secret-reset",
+    ),
+    path(addon + "marketing/", views.MarketingBillingView.as_view(), name="marketing"),
+    path(addon + "plans/", views.PlanInstallView.as_view(), name="plans"),
+]

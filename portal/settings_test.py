@@ -23,3 +23,13 @@ STORAGES = {
 # collect into; serve from the finders instead, as in development.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Threaded tests (two deliveries of one request at the same moment) need SQLite to wait for a lock
+# as it does in production. The default in-memory test database shares one cache between
+# threads, where a lock fails at once ("database table is locked"), so test on a file instead.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"partner-portal-test-{os.getpid()}.sqlite3")
+    }
