@@ -78,6 +78,12 @@ class AddonResourceQuerySet(models.QuerySet):
     def provisioned(self):
         return self.filter(state=AddonResource.State.PROVISIONED)
 
+    def usable_by(self, email: str):
+        """Resources whose access list names EMAIL (de-provisioned ones excluded)."""
+        return self.exclude(state=AddonResource.State.DEPROVISIONED).filter(
+            grants__email=email.strip().lower()
+        )
+
     def stale(self, now=None):
         """Provisioned resources whose access list is older than ACCESS_LIST_MAX_AGE."""
         now = now or timezone.now()
@@ -137,6 +143,10 @@ class AddonResource(models.Model):
         max_length=10, choices=SyncStatus.choices, default=SyncStatus.NEVER, db_index=True
     )
     sync_error = models.TextField(blank=True)
+    # A lease that keeps two sync runs from syncing this resource at the same time: a run claims
+    # it with a conditional UPDATE and releases it when it writes the result.
+    sync_claimed_by = models.CharField(max_length=32, blank=True)
+    sync_claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
@@ -180,6 +190,34 @@ class AccessGrant(models.Model):
 
     def __str__(self):
         return f"{self.email} on {self.resource_id}"
+
+
+class PlatformResponse(models.Model):
+    """A Platform API response stored for one resource and endpoint, for conditional requests.
+
+    The next sync sends its ETag in If-None-Match; a 304 reuses the body. `endpoint` is the path
+    and, for a page of a list, the Range asked for.
+    """
+
+    resource = models.ForeignKey(
+        AddonResource, on_delete=models.CASCADE, related_name="platform_responses"
+    )
+    endpoint = models.CharField(max_length=300)
+    etag = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(default=200)
+    next_range = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "endpoint"], name="unique_platform_response"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.endpoint} ({self.etag})"
 
 
 class SyncRun(models.Model):
