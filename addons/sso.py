@@ -33,7 +33,8 @@ from addons.exceptions import (
     ResourceUnavailable,
     SSOSessionEnded,
 )
-from addons.models import AccessGrant, AddonResource, UsedSSOToken
+from addons.models import AccessGrant, AddonResource, SyncRun, UsedSSOToken
+from addons.sync import sync_resource
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +180,6 @@ def find_grant(resource: AddonResource, *, user_id: str, email: str) -> AccessGr
 
 def refetch_access_list(resource: AddonResource, *, timeout: float) -> tuple[bool, str]:
     """Re-sync RESOURCE's access list from Heroku now; return (succeeded, error)."""
-    # Imported here: the sync engine pulls in the HTTP client, and SSO needs it only on this path.
-    from addons.models import SyncRun
-    from addons.sync import sync_resource
-
     try:
         outcome = sync_resource(resource, trigger=SyncRun.Trigger.SSO, timeout=timeout)
     except Exception as exc:
@@ -228,13 +225,14 @@ def decide_access(
     # A stale list, or a person missing from a fresh one (they may have been added a moment
     # ago): ask Heroku for this resource's list now, and decide on that.
     ok, error = refetch_access_list(resource, timeout=settings.SSO_REFETCH_TIMEOUT)
+    # Even a failed re-fetch may have learnt that Heroku no longer knows the add-on.
+    try:
+        resource.refresh_from_db()
+    except AddonResource.DoesNotExist:
+        raise ResourceUnavailable() from None
+    if resource.state != AddonResource.State.PROVISIONED:
+        raise ResourceUnavailable()
     if ok:
-        try:
-            resource.refresh_from_db()
-        except AddonResource.DoesNotExist:
-            raise ResourceUnavailable() from None
-        if resource.state != AddonResource.State.PROVISIONED:
-            raise ResourceUnavailable()
         grant = find_grant(resource, user_id=user_id, email=email)
         if grant is None:
             raise _not_on_list(resource, confirmed=True)
