@@ -121,6 +121,8 @@ def test_upstream_failure_within_the_grace_period_decides_on_the_stored_list(
     assert log_in(client, fake_heroku, heroku_resource, DEV).status_code == 302
     assert list(heroku_resource.grants.values_list("email", "heroku_user_id")) == before
     assert fake_heroku.paths()  # it did ask
+    run = SyncRun.objects.get(trigger=SyncRun.Trigger.SSO)
+    assert (run.failed, run.synced) == (1, 0)
 
 
 def test_upstream_failure_within_grace_still_denies_someone_not_on_the_stored_list(
