@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -88,17 +89,23 @@ class DashboardView(HerokuSSORequiredMixin, TemplateView):
     """The resource's page for its Heroku user: app, plan, state, config and who can access it."""
 
     template_name = "addons/dashboard.html"
+    access_list_page_size = 100
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         resource = self.sso.resource
         source_labels = dict(AccessGrant.Source.choices)
+        # A team can hold thousands of people; the page shows them a page at a time.
+        page = Paginator(resource.grants.all(), self.access_list_page_size).get_page(
+            self.request.GET.get("page")
+        )
         context.update(
             title=f"{resource.addon.name} on {resource.app_name or resource.uuid}",
             config=sorted(resource.config.items()) if isinstance(resource.config, dict) else [],
+            access_page=page,
             access_list=[
                 (grant, [source_labels.get(source, source) for source in grant.sources])
-                for grant in resource.grants.all()
+                for grant in page
             ],
         )
         return context
