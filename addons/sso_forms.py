@@ -19,7 +19,7 @@ class SSOLoginForm(forms.Form):
     resource_id = forms.RegexField(UUID_PATTERN, strip=False)
     timestamp = forms.RegexField(r"\A[0-9]{1,12}\Z", strip=False)
     user_id = forms.RegexField(r"\A[A-Za-z0-9._-]{1,64}\Z", strip=False)
-    email = forms.RegexField(r"\A[^\s@:]+@[^\s@:]+\Z", max_length=254, strip=False)
+    email = forms.RegexField(r"\A[^\s@]+@[^\s@]+\Z", max_length=254, strip=False)
     user_scoped_resource_token = forms.RegexField(r"\A[0-9a-f]{64}\Z", required=False, strip=False)
     resource_token = forms.RegexField(r"\A[0-9a-f]{40}\Z", required=False, strip=False)
     app = forms.CharField(max_length=255, required=False, strip=False)

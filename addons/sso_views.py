@@ -45,7 +45,9 @@ def sso_login(request):
         login = sso.authorize_sso_login(form.to_sso_request())
     except SSOError as exc:
         logger.info(
-            "SSO login to resource %s refused: %s", form.cleaned_data["resource_id"], type(exc)
+            "SSO login to resource %s refused: %s",
+            form.cleaned_data["resource_id"],
+            type(exc).__name__,
         )
         return render_refusal(request, exc)
     sso.start_sso_session(request, login)

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -299,6 +300,7 @@ def test_garbage_never_causes_a_500_nor_a_write(
 ):
     UsedSSOToken.objects.all().delete()
     before = _rows()
+    sessions = Session.objects.count()
     form = sso_form(resource) if keep_valid else {}
     form.update(overrides)
     for field in dropped:
@@ -307,6 +309,8 @@ def test_garbage_never_causes_a_500_nor_a_write(
     assert response.status_code in (302, 403)
     assert UsedSSOToken.objects.count() <= 1
     assert _rows() == before
+    if response.status_code == 403:
+        assert Session.objects.count() == sessions
 
 
 @hsettings(
