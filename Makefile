@@ -37,5 +37,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
+# A first sync of a generated world against the fake Heroku in its own process (bench/README.md).
+BENCH_ARGS ?= --resources 1000 --latency 0.1 --concurrency 16
+bench: $(VENV)/.installed
+	$(BIN)/python bench/sync_bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -4,9 +4,11 @@ Fetch in parallel (SYNC_CONCURRENCY threads that never touch the database), appl
 thread only (one transaction per resource, only changed rows, bulk statements). A list is replaced
 only from a complete, successful fetch: any failed call leaves it exactly as it was.
 
-Two runs never sync the same resource at once: a run claims a chunk of resources with a
+Two runs never sync the same resource twice: a run claims a chunk of resources with a
 conditional UPDATE of their lease (`sync_claimed_by`, `sync_claimed_until`) just before fetching
-them, and releases each one when it writes its result.
+them, and releases each one when it writes its result, leaving `sync_claimed_until` at the release
+time. A run claims only resources whose lease ended before the run started, so a resource that
+another run synced meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -484,7 +486,7 @@ def _update_resource(resource: AddonResource, *, release=True, **fields) -> None
     """Write the FIELDS of RESOURCE that differ from its loaded values, in one UPDATE."""
     changes = {name: value for name, value in fields.items() if getattr(resource, name) != value}
     if release and resource.sync_claimed_by:
-        changes.update(sync_claimed_by="", sync_claimed_until=None)
+        changes.update(sync_claimed_by="", sync_claimed_until=timezone.now())
     if changes:
         AddonResource.objects.filter(pk=resource.pk).update(**changes)
         for name, value in changes.items():
@@ -554,7 +556,8 @@ def _as_queryset(resources) -> models.QuerySet:
 def _claimed_jobs(queryset, *, claim: str | None, chunk: int, report: SyncReport):
     """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
 
-    Resources another run holds are reported as skipped. A dry run (CLAIM None) claims nothing.
+    Resources another run holds, or released after this run started, are reported as skipped.
+    A dry run (CLAIM None) claims nothing.
     """
     last_pk = 0
     while True:
@@ -566,10 +569,10 @@ def _claimed_jobs(queryset, *, claim: str | None, chunk: int, report: SyncReport
         last_pk = pks[-1]
         rows = queryset.filter(pk__in=pks)
         if claim is not None:
-            now = timezone.now()
             AddonResource.objects.filter(pk__in=pks).filter(
-                models.Q(sync_claimed_until__isnull=True) | models.Q(sync_claimed_until__lt=now)
-            ).update(sync_claimed_by=claim, sync_claimed_until=now + CLAIM_LEASE)
+                models.Q(sync_claimed_until__isnull=True)
+                | models.Q(sync_claimed_until__lt=report.started_at)
+            ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + CLAIM_LEASE)
             # Re-applying the queryset's filters here drops a resource that another run synced
             # between our listing and our claim (it is no longer stale).
             rows = rows.filter(sync_claimed_by=claim)
@@ -580,7 +583,7 @@ def _claimed_jobs(queryset, *, claim: str | None, chunk: int, report: SyncReport
                 if pk not in claimed:
                     report.outcomes.append(
                         ResourceOutcome(
-                            pk, str(uuid), Status.SKIPPED, error="being synced by another run"
+                            pk, str(uuid), Status.SKIPPED, error="synced by another run"
                         )
                     )
         stored = _stored_responses([resource.pk for resource in resources])

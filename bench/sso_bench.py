@@ -10,7 +10,7 @@ loopback fake of the Platform API (tests/fakes/heroku.py) served from a thread:
   the fake first (four Platform API calls, answered 304 from the stored ETags after the first);
 - dashboard: GET /dashboard/<uuid>/ with the SSO session (re-checked against the stored list).
 
-    python -m bench.sso_bench [--iterations 500] [--refetch-iterations 200] [--list-size 1000]
+    python bench/sso_bench.py [--iterations 500] [--refetch-iterations 200] [--list-size 1000]
                               [--latency 0.0]
 
 Results and the machine they were measured on are in docs/benchmarks.md, "SSO decision".
@@ -28,7 +28,10 @@ import sys
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
+# Runnable as `python bench/sso_bench.py` as well as `python -m bench.sso_bench`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
 
 import django  # noqa: E402

@@ -1,7 +1,6 @@
 """The SSO access decision: the stored list, the re-fetch from Heroku (the loopback fake), and the
 grace period when Heroku cannot be reached."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,20 +20,9 @@ NEWCOMER = "newcomer@example.com"
 
 
 @pytest.fixture
-def heroku_resource(fake_heroku, addon, plan):
+def heroku_resource(make_resource, fake_heroku):
     """A resource on a personal app whose owner and DEV are collaborators, its list synced now."""
-    resource_uuid, token = fake_heroku.world.add_resource(
-        app_name="happy-app", owner=OWNER, collaborators=[DEV]
-    )
-    resource = AddonResource.objects.create(
-        uuid=uuid.UUID(resource_uuid),
-        addon=addon,
-        plan=plan,
-        state=AddonResource.State.PROVISIONED,
-        app_name="happy-app",
-        access_token=token,
-        token_expires_at=timezone.now() + timedelta(hours=8),
-    )
+    resource = make_resource(app_name="happy-app", owner=OWNER, collaborators=[DEV])
     assert sync_resource(resource, trigger=SyncRun.Trigger.CRON).ok
     assert set(resource.grants.values_list("email", flat=True)) == {OWNER, DEV}
     fake_heroku.reset_counters()

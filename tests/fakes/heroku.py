@@ -484,7 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _ok(self, payload, status=200, headers=None):
         etag = self._etag(payload)
-        if status == 200 and self.headers.get("If-None-Match") == etag:
+        if status in (200, 206) and self.headers.get("If-None-Match") == etag:
             return self._send(304, None, {"ETag": etag})
         return self._send(status, payload, {"ETag": etag, **(headers or {})})
 
@@ -510,7 +510,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Range"] = f"{range_field} {key(page[0])}..{key(page[-1])}; max={size}"
         if len(ordered) > size:
             headers["Next-Range"] = f"{range_field} ]{key(page[-1])}..; max={size}"
-            return self._send(206, page, headers)
+            return self._ok(page, status=206, headers=headers)  # pages carry ETags too
         return self._ok(page, headers=headers)
 
     # OAuth ---------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""Reconcile add-on resources' access lists with the Heroku Platform API."""
+
+import json
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError
+
+from addons.models import Addon, AddonResource, SyncRun
+from addons.sync import Status, sync_resources
+
+BAD_USAGE = 2
+SOME_FAILED = 1
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync the user access lists of add-on resources with the Heroku Platform API. "
+        "Without --resource, --addon or --stale, syncs every provisioned resource. "
+        "Exits 0 when every chosen resource synced, 1 when any failed, 2 on bad usage."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--resource",
+            dest="resources",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="UUID",
+            help="Sync only the resource with this UUID (repeatable, or several UUIDs at once).",
+        )
+        parser.add_argument(
+            "--addon", metavar="SLUG", help="Sync only the resources of the add-on with this slug."
+        )
+        parser.add_argument(
+            "--stale",
+            action="store_true",
+            help="Sync only resources whose list is older than ACCESS_LIST_MAX_AGE (for cron).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Fetch and print the differences, but change no access list and record no run.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Apply results that would otherwise be refused as suspicious (an empty list, "
+            "or more than SYNC_MAX_REMOVAL_SHARE of a list removed at once).",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            metavar="N",
+            help="Fetch N resources at a time (default: SYNC_CONCURRENCY).",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help='Print one JSON object: {"resources", "synced", "failed", "unchanged", '
+            '"added", "removed", "failures": [{"uuid", "error"}]}.',
+        )
+
+    def handle(self, *args, **options):
+        queryset = self.chosen_resources(options)
+        if options["concurrency"] is not None and options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1.", returncode=BAD_USAGE)
+        interactive = not options["json"] and self.stdout.isatty()
+        report = sync_resources(
+            queryset,
+            trigger=SyncRun.Trigger.CRON,
+            dry_run=options["dry_run"],
+            force=options["force"],
+            concurrency=options["concurrency"],
+            stdout_progress=getattr(self.stdout, "_out", None) if interactive else None,
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_json()))
+        else:
+            if options["dry_run"]:
+                self.write_diff(report)
+            self.write_summary(report)
+        if not report.ok:
+            raise CommandError(
+                f"{report.failed} of {report.synced + report.failed} resources failed to sync.",
+                returncode=SOME_FAILED,
+            )
+
+    def chosen_resources(self, options):
+        """Return the resources the options choose; CommandError(2) on bad usage."""
+        queryset = AddonResource.objects.all()
+        if options["resources"]:
+            try:
+                uuids = {uuid.UUID(value) for value in options["resources"]}
+            except ValueError:
+                raise CommandError(
+                    "--resource takes resource UUIDs, like 01234567-89ab-cdef-0123-456789abcdef.",
+                    returncode=BAD_USAGE,
+                ) from None
+            queryset = queryset.filter(uuid__in=uuids)
+            missing = uuids - set(queryset.values_list("uuid", flat=True))
+            if missing:
+                raise CommandError(
+                    f"No resource with UUID {', '.join(sorted(map(str, missing)))}.",
+                    returncode=BAD_USAGE,
+                )
+        if options["addon"]:
+            if not Addon.objects.filter(slug=options["addon"]).exists():
+                raise CommandError(
+                    f"No add-on with slug {options['addon']!r}.", returncode=BAD_USAGE
+                )
+            queryset = queryset.filter(addon__slug=options["addon"])
+        if options["stale"]:
+            queryset = queryset.stale()
+        return queryset
+
+    def write_diff(self, report):
+        for outcome in report.outcomes:
+            if outcome.diff or outcome.status == Status.REFUSED:
+                self.stdout.write(f"{outcome.uuid} ({outcome.status})")
+                for sign, email in outcome.diff:
+                    style = self.style.SUCCESS if sign == "+" else self.style.ERROR
+                    self.stdout.write(style(f"  {sign} {email}"))
+        self.stdout.write("Dry run: nothing was written.")
+
+    def write_summary(self, report):
+        rows = [
+            ("synced", report.synced),
+            ("unchanged", report.unchanged),
+            ("added", report.added),
+            ("removed", report.removed),
+            ("failed", report.failed),
+        ]
+        if report.skipped:
+            rows.append(("skipped (synced by another run)", report.skipped))
+        width = max(len(name) for name, _ in rows)
+        for name, value in rows:
+            self.stdout.write(f"{name:<{width}}  {value:>7}")
+        for failure in report.failures:
+            self.stdout.write(self.style.ERROR(f"{failure['uuid']}: {failure['error']}"))
+        duration = report.duration.total_seconds() if report.duration else 0
+        message = f"{report.synced} of {report.synced + report.failed} resources synced"
+        message += f" in {duration:.1f} s."
+        self.stdout.write(self.style.SUCCESS(message) if report.ok else self.style.WARNING(message))
