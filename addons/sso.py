@@ -146,6 +146,10 @@ def verify_sso_request(
     matches = hmac.compare_digest(expected.encode(), token.encode())
     if resource is None or not salt or not matches:
         raise InvalidSSOToken()
+    if resource.state == AddonResource.State.PROVISIONING:
+        raise ResourceUnavailable(
+            "This add-on is still being set up on the app.", advice="Try again in a minute."
+        )
     if resource.state != AddonResource.State.PROVISIONED:
         raise ResourceUnavailable()
     return resource, token

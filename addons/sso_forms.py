@@ -28,9 +28,10 @@ class SSOLoginForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Heroku's field name has a hyphen, so it cannot be declared as a class attribute. Its
-        # value goes into a cookie, so only the base64/JWT alphabet is accepted.
+        # value goes into a cookie, so only the base64/JWT alphabet is accepted, and no more than
+        # fits in one (browsers drop cookies over 4,096 bytes, name and attributes included).
         self.fields["nav-data"] = forms.CharField(
-            max_length=4096,
+            max_length=3800,
             required=False,
             strip=False,
             validators=[RegexValidator(r"\A[A-Za-z0-9+/=._-]*\Z")],

@@ -169,12 +169,17 @@ def test_unknown_resource_is_refused_like_a_wrong_token(client, resource, grant)
 
 
 @pytest.mark.parametrize(
-    "state", [AddonResource.State.DEPROVISIONED, AddonResource.State.PROVISIONING]
+    "state, text",
+    [
+        (AddonResource.State.DEPROVISIONED, "no longer installed"),
+        (AddonResource.State.PROVISIONING, "still being set up"),
+    ],
 )
-def test_resource_that_is_not_provisioned_is_refused(client, resource, grant, state):
+def test_resource_that_is_not_provisioned_is_refused(client, resource, grant, state, text):
     resource.state = state
     resource.save()
-    assert_refused(client.post(LOGIN, sso_form(resource)), "no longer installed")
+    assert_refused(client.post(LOGIN, sso_form(resource)), text)
+    assert UsedSSOToken.objects.count() == 0
 
 
 @pytest.mark.parametrize("field", ["resource_id", "timestamp", "user_id", "email"])
@@ -203,6 +208,7 @@ def test_no_token_at_all_is_refused(client, resource, grant):
         ("user_scoped_resource_token", "zz" * 32),
         ("nav-data", "x; Secure"),
         ("nav-data", "é"),
+        ("nav-data", "a" * 3801),
     ],
 )
 def test_a_malformed_field_is_refused(client, resource, grant, field, value):
