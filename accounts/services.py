@@ -157,7 +157,9 @@ def add_company_user(
 
 def make_invitation_token(invitation: Invitation) -> str:
     """Return the signed token for INVITATION's current key."""
-    return signing.dumps({"id": invitation.pk, "key": invitation.key}, salt=INVITATION_TOKEN_SALT)
+    # No timestamp in the token: expiry lives on the row, and the same key gives the same link.
+    signer = signing.Signer(salt=INVITATION_TOKEN_SALT)
+    return signer.sign_object({"id": invitation.pk, "key": invitation.key})
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -169,7 +171,7 @@ def invitation_url(invitation: Invitation) -> str:
 def get_invitation_for_token(token: str, *, for_update: bool = False) -> Invitation:
     """Return the open invitation TOKEN names; raise InvitationError when it cannot be used."""
     try:
-        payload = signing.loads(token, salt=INVITATION_TOKEN_SALT)
+        payload = signing.Signer(salt=INVITATION_TOKEN_SALT).unsign_object(token)
         invitation_id, key = int(payload["id"]), str(payload["key"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise InvalidInvitationLinkError("This invitation link is not valid.") from None
