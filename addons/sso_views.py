@@ -19,6 +19,7 @@ from addons import sso
 from addons.exceptions import AddonsError, MalformedSSORequest, SSOError
 from addons.models import AccessGrant
 from addons.sso_forms import DashboardTicketForm, SSOLoginForm
+from addons.tickets import TicketSource, open_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -125,16 +126,6 @@ class DashboardTicketCreateView(HerokuSSORequiredMixin, FormView):
         return context
 
     def form_valid(self, form):
-        # Imported here: ticket services come from the tickets branch; until they are merged, the
-        # form answers that tickets are not available rather than failing.
-        try:
-            from addons.tickets import TicketSource, open_ticket
-        except ModuleNotFoundError as exc:
-            if exc.name != "addons.tickets":
-                raise
-            return self.render_to_response(
-                self.get_context_data(form=form, tickets_unavailable=True), status=503
-            )
         resource = self.sso.resource
         try:
             ticket = open_ticket(
@@ -144,6 +135,8 @@ class DashboardTicketCreateView(HerokuSSORequiredMixin, FormView):
                 body=form.cleaned_data["body"],
                 requester_email=self.sso.email,
                 source=TicketSource.DASHBOARD,
+                # The add-on's own dashboard is its support queue: the company users hear at once.
+                escalate=True,
             )
         except (AddonsError, ValidationError) as exc:
             form.add_error(None, exc if isinstance(exc, ValidationError) else str(exc))

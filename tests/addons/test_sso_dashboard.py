@@ -1,7 +1,5 @@
 """The resource dashboard: what it shows, who may see it, and when its SSO session ends."""
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -9,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from addons.models import AccessGrant, AddonResource
+from addons.models import AccessGrant, AddonResource, Ticket, TicketEvent
 from addons.sso import SESSION_KEY
 from tests.addons.conftest import HEROKU_EMAIL, sso_form
 
@@ -168,20 +166,6 @@ def test_a_deleted_resource_ends_the_session(sso_client, resource):
 
 
 # Support tickets from the dashboard ------------------------------------------------------------
-@pytest.fixture
-def open_ticket_calls(monkeypatch):
-    """Stand in for addons.tickets; record how the dashboard calls open_ticket."""
-    calls = []
-    module = types.ModuleType("addons.tickets")
-    module.TicketSource = types.SimpleNamespace(DASHBOARD="dashboard")
-
-    def open_ticket(**kwargs):
-        calls.append(kwargs)
-        return types.SimpleNamespace(pk=42)
-
-    module.open_ticket = open_ticket
-    monkeypatch.setitem(sys.modules, "addons.tickets", module)
-    return calls
 
 
 def test_the_ticket_form_renders(sso_client, resource):
@@ -194,33 +178,27 @@ def test_the_ticket_form_renders(sso_client, resource):
 def test_the_ticket_form_needs_an_sso_session(client, resource):
     assert client.get(ticket_url(resource)).status_code == 403
     assert client.post(ticket_url(resource), {"subject": "s", "body": "b"}).status_code == 403
+    assert not Ticket.objects.exists()
 
 
-def test_a_ticket_is_opened_as_the_sso_user(sso_client, resource, open_ticket_calls):
-    response = sso_client.post(ticket_url(resource), {"subject": "Slow", "body": "It is slow."})
+def test_a_ticket_is_opened_as_the_sso_user_and_reaches_the_support_queue(
+    sso_client, resource, manager, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sso_client.post(ticket_url(resource), {"subject": "Slow", "body": "It is slow."})
     assert response.status_code == 302 and response["Location"] == dashboard_url(resource)
-    [call] = open_ticket_calls
-    assert call["resource"] == resource and call["addon"] == resource.addon
-    assert call["requester_email"] == HEROKU_EMAIL
-    assert (call["subject"], call["body"], call["source"]) == ("Slow", "It is slow.", "dashboard")
-    assert "Ticket #42 opened" in sso_client.get(dashboard_url(resource)).content.decode()
+    ticket = Ticket.objects.get()
+    assert (ticket.addon, ticket.resource) == (resource.addon, resource)
+    assert (ticket.subject, ticket.requester_email) == ("Slow", HEROKU_EMAIL)
+    assert ticket.escalated_at is not None
+    assert ticket.events.filter(kind=TicketEvent.Kind.CREATED, body="It is slow.").exists()
+    # The company user who handles tickets hears of it; the requester gets no copy of their own.
+    assert [m.to for m in mailoutbox] == [[manager.user.email]]
+    assert f"#{ticket.pk}" in mailoutbox[0].subject
+    assert f"Ticket #{ticket.pk} opened" in sso_client.get(dashboard_url(resource)).content.decode()
 
 
-def test_an_incomplete_ticket_is_not_opened(sso_client, resource, open_ticket_calls):
+def test_an_incomplete_ticket_is_not_opened(sso_client, resource):
     response = sso_client.post(ticket_url(resource), {"subject": "", "body": ""})
     assert response.status_code == 200
-    assert open_ticket_calls == []
-
-
-def test_without_the_ticket_service_the_form_says_so(sso_client, resource, monkeypatch):
-    if "addons.tickets" in sys.modules or _has_ticket_service():
-        pytest.skip("the ticket service is installed")
-    response = sso_client.post(ticket_url(resource), {"subject": "Slow", "body": "It is slow."})
-    assert response.status_code == 503
-    assert "not available yet" in response.content.decode()
-
-
-def _has_ticket_service():
-    import importlib.util
-
-    return importlib.util.find_spec("addons.tickets") is not None
+    assert not Ticket.objects.exists()
