@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from accounts.models import CompanyUser, Invitation, User
+from accounts.models import CompanyUser, Invitation
 from accounts.permissions import Permission
 from tests.accounts.conftest import make_provider
 from tests.e2e.steps import (
@@ -215,4 +215,15 @@ def test_only_manager_cannot_give_up_managing_users(manager_page, manager):
     )
     manager.refresh_from_db()
     assert Permission.MANAGE_COMPANY_USERS in manager.permissions
-    assert User.objects.count() == 1
+
+
+def test_only_manager_cannot_revoke_themselves(manager_page, manager):
+    page = manager_page
+    user_row(page, "manager@example.com").get_by_role("link", name="Revoke").click()
+    page.get_by_role("button", name="Yes, revoke manager@example.com").click()
+
+    expect(main(page).locator(".errornote")).to_have_text(
+        "manager@example.com is the last user of Acme Add-ons who can manage company users. "
+        "Give that right to someone else first."
+    )
+    assert CompanyUser.objects.filter(pk=manager.pk).exists()
