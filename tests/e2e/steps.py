@@ -1,0 +1,70 @@
+"""Steps a person takes in the portal's pages, shared by the browser tests."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import assert_accessible
+from tests.e2e.conftest import MOBILE_VIEWPORT
+
+
+def main(page: Page):
+    """Return the page's content area, where the portal's own links and forms are."""
+    return page.locator("#content")
+
+
+def log_in(page: Page, base_url: str, email: str, password: str, *, path: str = "") -> None:
+    """Log in through the login form, starting at PATH (or the login page) on BASE_URL."""
+    page.goto(base_url + (path or "/accounts/login/"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    main(page).get_by_role("button", name="Log in").click()
+    expect(page.locator("#user-tools")).to_contain_text(email)
+
+
+def sign_up(page: Page, email: str, password: str, *, name: str = "") -> None:
+    """Fill in and send the sign-up form the page is showing."""
+    page.get_by_label("Email").fill(email)
+    if name:
+        page.get_by_label("Name").fill(name)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(password)
+    page.get_by_label("Password confirmation").fill(password)
+    main(page).get_by_role("button", name="Sign up").click()
+    expect(page.locator("#user-tools")).to_contain_text(email)
+
+
+def join_provider_program(page: Page) -> None:
+    """Press "Join the Provider Program" on the page and wait for the confirmation."""
+    page.get_by_role("button", name="Join the Provider Program").click()
+    expect(page.locator(".messagelist")).to_contain_text("You have joined the Provider Program.")
+
+
+def users_table(page: Page):
+    """Return the Company tab's table of company users."""
+    return page.get_by_role("region", name="Company users").get_by_role("table")
+
+
+def user_row(page: Page, email: str):
+    """Return the Company tab's row of the company user with EMAIL."""
+    first_cell = page.locator("td:first-child", has_text=re.compile(rf"^{re.escape(email)}\b"))
+    return users_table(page).locator("tbody tr").filter(has=first_cell)
+
+
+def assert_fits_phone_width(page: Page) -> None:
+    """Assert that at 390 px the page needs no sideways scrolling (a table may scroll inside)."""
+    original = page.viewport_size
+    page.set_viewport_size(MOBILE_VIEWPORT)
+    try:
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    finally:
+        page.set_viewport_size(original)
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than a 390 px phone screen"
+
+
+def check_key_page(page: Page, screenshot, label: str) -> None:
+    """Screenshot PAGE at desktop and phone widths, then check its layout and accessibility."""
+    screenshot(label, page=page)
+    assert_fits_phone_width(page)
+    assert_accessible(page)
