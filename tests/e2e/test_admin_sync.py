@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import expect
 
 from addons.models import AccessGrant, AddonResource, SyncRun
-from tests.addons.conftest import addon, plan  # noqa: F401 (fixtures)
 from tests.e2e.steps import check_key_page
 
 
@@ -24,7 +23,7 @@ def operator_page(live_server, page, password, django_user_model):
 
 
 @pytest.fixture
-def unsynced_resource(fake_heroku, addon, plan):  # noqa: F811 (fixtures)
+def unsynced_resource(fake_heroku, addon, plan):
     """A provisioned resource that Heroku knows (same uuid and token) and was never synced."""
     resource = AddonResource.objects.create(
         uuid=uuid.uuid4(),

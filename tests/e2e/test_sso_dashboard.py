@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from addons.models import AddonResource, Ticket
 from addons.sso import NAV_DATA_COOKIE, legacy_token, user_scoped_token
-from tests.addons.conftest import SSO_SALT, addon, plan  # noqa: F401 (fixtures)
+from tests.addons.conftest import SSO_SALT
 from tests.e2e.conftest import watch_for_page_problems
 from tests.e2e.steps import check_key_page, log_in, main
 
@@ -25,7 +25,7 @@ HEROKU_DASHBOARD = "http://dashboard.heroku.test"
 
 
 @pytest.fixture
-def never_synced_resource(fake_heroku, addon, plan):  # noqa: F811 (fixtures)
+def never_synced_resource(fake_heroku, addon, plan):
     """A provisioned resource of happy-app that Heroku knows and the portal never synced."""
     resource_uuid, token = fake_heroku.world.add_resource(
         app_name="happy-app", owner="owner@example.com", collaborators=[HEROKU_EMAIL]
