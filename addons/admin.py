@@ -254,14 +254,16 @@ class AccessChangeInline(ReadOnlyInline):
 
 @admin.register(AddonResource)
 class AddonResourceAdmin(admin.ModelAdmin):
+    # The sync status comes early: the changelist scrolls sideways, and it is what operators
+    # come here to read.
     list_display = [
         "uuid",
         "app_name",
+        "sync_status_badge",
+        "last_synced_at",
         "team_name",
         "plan",
         "state",
-        "last_synced_at",
-        "sync_status_badge",
         "has_grant_error",
     ]
     list_filter = [

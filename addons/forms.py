@@ -93,14 +93,14 @@ class ManifestForm(forms.Form):
         max_length=200,
         validators=[validate_production_url],
         assume_scheme="https",
-        help_text="https://<portal>/heroku/resources",
+        help_text="The portal's address and /heroku/resources, e.g. https://portal.example.com/heroku/resources.",
     )
     sso_url = forms.URLField(
         label="SSO URL (sso_url)",
         max_length=200,
         validators=[validate_production_url],
         assume_scheme="https",
-        help_text="https://<portal>/sso/login",
+        help_text="The portal's address and /sso/login, e.g. https://portal.example.com/sso/login.",
     )
     regions = forms.CharField(
         label="Regions",
@@ -122,16 +122,15 @@ class ManifestForm(forms.Form):
 
     def __init__(self, *args, addon, **kwargs):
         self.addon = addon
-        kwargs.setdefault(
-            "initial",
-            {
-                "base_url": addon.base_url,
-                "sso_url": addon.sso_url,
-                "regions": " ".join(addon.regions),
-                "config_vars_prefix": addon.config_vars_prefix,
-                "config_vars": "\n".join(addon.config_vars),
-            },
-        )
+        # FormView always passes `initial` (empty by default): the add-on's values fill it in.
+        kwargs["initial"] = {
+            "base_url": addon.base_url,
+            "sso_url": addon.sso_url,
+            "regions": " ".join(addon.regions),
+            "config_vars_prefix": addon.config_vars_prefix,
+            "config_vars": "\n".join(addon.config_vars),
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
 
     def clean_regions(self):

@@ -195,6 +195,19 @@ def manifest_data(**overrides):
     }
 
 
+def test_manifest_form_shows_the_current_values(manager_client, addon):
+    response = manager_client.get(reverse("addons:manifest", args=[addon.slug]))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["base_url"].value() == addon.base_url
+    assert form["sso_url"].value() == addon.sso_url
+    assert form["regions"].value() == "us eu"
+    assert form["config_vars"].value() == "ACME_SEARCH_URL"
+    html = response.content.decode()
+    assert f'value="{addon.base_url}"' in html
+    assert "e.g. https://portal.example.com/sso/login" in html  # help text, not an HTML tag
+
+
 def test_manifest_is_saved_and_audited(manager_client, addon, manager):
     response = manager_client.post(reverse("addons:manifest", args=[addon.slug]), manifest_data())
     assert response.status_code == 302

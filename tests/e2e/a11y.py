@@ -8,7 +8,10 @@ _UNLABELLED_FIELDS_JS = """
     + ':not([type=reset]):not([type=image]), select, textarea';
   const isVisible = (el) => el.getClientRects().length > 0
     && getComputedStyle(el).visibility !== 'hidden';
-  const text = (el) => (el && el.textContent || '').trim();
+  // A label's name is its text plus the alt text of its images (the admin's search label is
+  // an <img alt="Search">).
+  const text = (el) => el ? [el.textContent, ...[...el.querySelectorAll('img[alt]')]
+    .map((img) => img.alt)].join(' ').trim() : '';
   const isLabelled = (el) =>
     [...(el.labels || [])].some((label) => text(label))
     || (el.getAttribute('aria-label') || '').trim() !== ''

@@ -20,6 +20,8 @@ Fixtures (besides pytest-playwright's `page`, `context`, `browser` and pytest-dj
                     <test-name>-<label>-mobile.png.
                     `screenshot(label, page=other_page)` shoots another page.
 
+The add-on fixtures of tests/addons (`addon` with its plans, `plan`, `resource`) are shared here.
+
 Accessibility assertions live in tests/e2e/a11y.py: `assert_fields_labelled(page)`,
 `assert_single_h1(page)`, `assert_focus_visible(page)` and `assert_accessible(page)` for all three.
 
@@ -41,6 +43,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from tests.addons.conftest import addon, plan, resource  # noqa: F401 (fixtures for tests here)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -9,6 +9,7 @@ LABELLED_FORM = """
 <form>
   <label for="a">A</label><input id="a">
   <label>B <input name="b"></label>
+  <label for="s"><img alt="Search"></label><input id="s">
   <input aria-label="C">
   <span id="d-label">D</span><select aria-labelledby="d-label"><option>x</option></select>
   <input type="hidden" name="csrf"><input type="submit" value="Send">
@@ -32,6 +33,7 @@ def test_labelled_fields_pass(page):
         "<select><option>x</option></select>",
         "<label for='elsewhere'>E</label><input id='e'>",
         "<input aria-labelledby='missing'>",
+        "<label for='i'><img alt=''></label><input id='i'>",
     ],
 )
 def test_unlabelled_field_fails(page, field):

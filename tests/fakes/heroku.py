@@ -30,7 +30,9 @@ import json
 import random
 import re
 import secrets
+import signal
 import socket
+import sys
 import threading
 import time
 import uuid as uuidlib
@@ -572,6 +574,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_fake/grants":
             code = fake.world.create_grant(data["resource"], data["client_secret"])
             return self._send(200, {"code": code})
+        if path == "/_fake/collaborators":  # add (POST) or remove (DELETE) one collaborator
+            if method == "DELETE":
+                fake.world.remove_collaborator(data["resource"], data["email"])
+            else:
+                fake.world.add_collaborator(data["resource"], data["email"])
+            return self._send(200, {})
         if path == "/_fake/expected":
             return self._send(200, sorted(fake.world.expected_emails(data["resource"])))
         if path == "/_fake/world":  # the generated world's resources and their tokens
@@ -594,10 +602,14 @@ def main(argv=None):
         world, latency=args.latency, port=args.port, rate_limit=args.rate_limit, record=False
     )
     print(f"fake Heroku on {fake.url} with {len(fake.world.addons)} resources", flush=True)
+    # SIGTERM (how tests and process managers stop it) ends it as cleanly as Ctrl-C: exit 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        fake.server.server_close()
 
 
 if __name__ == "__main__":

@@ -15,12 +15,18 @@ Fixtures (import them into a conftest.py)
                         to answer; `gunicorn_server.get(path, headers=...)` returns a `Response`.
     qcluster            a `RunningProcess` running `manage.py qcluster`, ready to take tasks.
 
+The same processes in another environment (say, one pointing at a fake Heroku): the context
+managers `running_gunicorn(env, log_dir)` and `running_qcluster(env, log_dir)`; and
+`running_fake_heroku(log_dir)` runs `python -m tests.fakes.heroku`, a `Server` driven through its
+control API with `.json(method, "/_fake/...", body)`.
+
 Both process fixtures stop their process with SIGTERM at teardown and fail the test unless it
 exits with status 0. Each process's output goes to a log file in the test's tmp_path; it is
 printed at teardown, which pytest shows when the test fails.
 """
 
 import http.client
+import json
 import os
 import re
 import secrets
@@ -30,6 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -143,13 +150,35 @@ class Server:
 
     def get(self, path: str, *, headers: dict[str, str] | None = None) -> Response:
         """GET PATH without following redirects."""
+        return self.request("GET", path, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: object = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """Send METHOD PATH, with JSON_BODY as JSON when given, without following redirects."""
+        headers = dict(headers or {})
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            connection.request("GET", path, headers=headers or {})
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             return Response(response.status, response.headers, response.read())
         finally:
             connection.close()
+
+    def json(self, method: str, path: str, json_body: object = None) -> object:
+        """Send METHOD PATH and return the decoded JSON answer; fail unless it is a 200."""
+        response = self.request(method, path, json_body=json_body)
+        assert response.status == 200, f"{method} {path}: {response.status} {response.body!r}"
+        return json.loads(response.body)
 
 
 def free_port() -> int:
@@ -218,8 +247,9 @@ def smoke_env(smoke_database_url, tmp_path_factory) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def gunicorn_server(smoke_env, tmp_path) -> Iterator[Server]:
+@contextmanager
+def running_gunicorn(env: dict[str, str], log_dir: Path) -> Iterator[Server]:
+    """Run `gunicorn portal.wsgi` in ENV on a free loopback port until the block ends."""
     port = free_port()
     process = start_process(
         "gunicorn",
@@ -228,8 +258,8 @@ def gunicorn_server(smoke_env, tmp_path) -> Iterator[Server]:
             *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-file", "-"),
             *("--access-logfile", "-", "--no-control-socket"),
         ],
-        env=smoke_env,
-        log_dir=tmp_path,
+        env=env,
+        log_dir=log_dir,
     )
     server = Server(process=process, host="127.0.0.1", port=port)
 
@@ -246,13 +276,11 @@ def gunicorn_server(smoke_env, tmp_path) -> Iterator[Server]:
         stop_and_check(process)
 
 
-@pytest.fixture
-def qcluster(smoke_env, tmp_path) -> Iterator[RunningProcess]:
+@contextmanager
+def running_qcluster(env: dict[str, str], log_dir: Path) -> Iterator[RunningProcess]:
+    """Run `manage.py qcluster` in ENV until the block ends."""
     process = start_process(
-        "qcluster",
-        [sys.executable, "manage.py", "qcluster"],
-        env=smoke_env,
-        log_dir=tmp_path,
+        "qcluster", [sys.executable, "manage.py", "qcluster"], env=env, log_dir=log_dir
     )
     try:
         wait_until(
@@ -264,3 +292,42 @@ def qcluster(smoke_env, tmp_path) -> Iterator[RunningProcess]:
         yield process
     finally:
         stop_and_check(process)
+
+
+@contextmanager
+def running_fake_heroku(log_dir: Path) -> Iterator[Server]:
+    """Run the fake Heroku (tests.fakes.heroku) as a process on a free loopback port."""
+    port = free_port()
+    process = start_process(
+        "fake-heroku",
+        [sys.executable, "-m", "tests.fakes.heroku", "--port", str(port)],
+        env=production_env(),
+        log_dir=log_dir,
+    )
+    server = Server(process=process, host="127.0.0.1", port=port)
+
+    def answers() -> bool:
+        try:
+            return server.get("/_fake/stats").status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(
+            answers, timeout=STARTUP_TIMEOUT, message="fake Heroku answering", process=process
+        )
+        yield server
+    finally:
+        stop_and_check(process)
+
+
+@pytest.fixture
+def gunicorn_server(smoke_env, tmp_path) -> Iterator[Server]:
+    with running_gunicorn(smoke_env, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def qcluster(smoke_env, tmp_path) -> Iterator[RunningProcess]:
+    with running_qcluster(smoke_env, tmp_path) as process:
+        yield process

@@ -1,0 +1,77 @@
+"""An operator syncs a resource's access list from the admin, against the loopback fake Heroku."""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from addons.models import AccessGrant, AddonResource, SyncRun
+from tests.e2e.steps import check_key_page
+
+
+@pytest.fixture
+def operator_page(live_server, page, password, django_user_model):
+    """An operator's browser, logged in to the admin."""
+    operator = django_user_model.objects.create_superuser("operator@example.com", password)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Email").fill(operator.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+    return page
+
+
+@pytest.fixture
+def unsynced_resource(fake_heroku, addon, plan):
+    """A provisioned resource that Heroku knows (same uuid and token) and was never synced."""
+    resource = AddonResource.objects.create(
+        uuid=uuid.uuid4(),
+        addon=addon,
+        plan=plan,
+        name="acme-search-solo-1",
+        state=AddonResource.State.PROVISIONED,
+        app_name="solo-app",
+        access_token="token-for-solo-app",
+    )
+    fake_heroku.world.add_resource(
+        str(resource.uuid),
+        app_name="solo-app",
+        owner="owner@example.com",
+        collaborators=["a@example.com", "b@example.com"],
+        token="token-for-solo-app",
+    )
+    assert resource.sync_status == AddonResource.SyncStatus.NEVER
+    return resource
+
+
+def test_operator_syncs_an_access_list_now_and_sees_the_status_change(
+    operator_page, unsynced_resource, screenshot
+):
+    page, resource = operator_page, unsynced_resource
+    page.get_by_role("link", name=re.compile(r"^Add-?on resources$", re.I)).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(r"^Select add-?on resource to change$", re.I)
+    )
+    row = page.locator("#result_list tbody tr", has_text=str(resource.uuid))
+    expect(row.locator(".badge")).to_have_text("Never synced")
+    check_key_page(page, screenshot, "resources")
+
+    row.get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option(label="Sync access list now")
+    page.get_by_role("button", name="Run", exact=True).click()  # "Go" before Django 6.1
+
+    expect(page.locator(".messagelist .success")).to_have_text(
+        "1 synced (0 unchanged), 3 added, 0 removed, 0 failed."
+    )
+    expect(row.locator(".badge")).to_have_text("OK")
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.ADMIN
+    check_key_page(page, screenshot, "resources-synced")
+
+    row.get_by_role("link", name=str(resource.uuid)).click()
+    access_list = page.locator("#grants-group")
+    for email in ("owner@example.com", "a@example.com", "b@example.com"):
+        expect(access_list).to_contain_text(email)
+    assert AccessGrant.objects.filter(resource=resource).count() == 3
+    expect(page.locator("#content")).not_to_contain_text("token-for-solo-app")
+    check_key_page(page, screenshot, "resource")
