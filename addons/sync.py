@@ -223,12 +223,18 @@ def sync_resources(
             pending.add(fetches.submit(fetch_access_list, client, job, calls, timeout))
         while pending:
             apply_completed(block_until_one=True)
+    # A resource whose result could not be written still holds this run's claim: release it, so
+    # that the next run need not wait for the lease to end.
+    _release_claims(claim)
     if progress is not None:
         progress.update(report.skipped)
         progress.close()
     report.finished_at = timezone.now()
     if report.run is not None:
-        _record_run(report)
+        try:
+            _record_run(report)
+        except DatabaseError:
+            logger.exception("could not record sync run %s", report.run.pk)
     logger.info(
         "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
         trigger,
@@ -556,48 +562,85 @@ def _as_queryset(resources) -> models.QuerySet:
 def _claimed_jobs(queryset, *, claim: str | None, chunk: int, report: SyncReport):
     """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
 
-    Resources another run holds, or released after this run started, are reported as skipped.
-    A dry run (CLAIM None) claims nothing.
+    Resources another run holds, or released after this run started, are reported as skipped;
+    those of a chunk the database refused to claim, as failed. A dry run (CLAIM None) claims
+    nothing.
     """
     last_pk = 0
     while True:
-        pks = list(
-            queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk]
+        listed = list(
+            queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "uuid")[:chunk]
         )
-        if not pks:
+        if not listed:
             return
+        pks = [pk for pk, _ in listed]
         last_pk = pks[-1]
-        rows = queryset.filter(pk__in=pks)
-        if claim is not None:
-            AddonResource.objects.filter(pk__in=pks).filter(
-                models.Q(sync_claimed_until__isnull=True)
-                | models.Q(sync_claimed_until__lt=report.started_at)
-            ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + CLAIM_LEASE)
-            # Re-applying the queryset's filters here drops a resource that another run synced
-            # between our listing and our claim (it is no longer stale).
-            rows = rows.filter(sync_claimed_by=claim)
-        resources = list(rows.select_related("addon").order_by("pk"))
-        if len(resources) < len(pks):
-            claimed = {resource.pk for resource in resources}
-            for pk, uuid in AddonResource.objects.filter(pk__in=pks).values_list("pk", "uuid"):
-                if pk not in claimed:
-                    report.outcomes.append(
-                        ResourceOutcome(
-                            pk, str(uuid), Status.SKIPPED, error="synced by another run"
-                        )
-                    )
-        stored = _stored_responses([resource.pk for resource in resources])
-        for resource in resources:
-            yield FetchJob(
-                resource=resource,
-                credentials=ResourceCredentials(
-                    access_token=resource.access_token,
-                    refresh_token=resource.refresh_token,
-                    expires_at=resource.token_expires_at,
-                    client_secret=resource.addon.oauth_client_secret,
-                ),
-                cache=ResponseCache(stored.pop(resource.pk, {})),
+        try:
+            jobs = _claim_chunk(queryset, pks, claim=claim, report=report)
+        except DatabaseError as exc:
+            # The database refused the claim (locked, say): fail this chunk's resources, not
+            # the run. Any of them claimed already are released at the end of the run.
+            logger.exception("could not claim resources %s to %s", pks[0], pks[-1])
+            report.outcomes.extend(
+                ResourceOutcome(
+                    pk, str(uuid), Status.FAILED, error=f"database error: {type(exc).__name__}"
+                )
+                for pk, uuid in listed
             )
+            continue
+        yield from jobs
+
+
+def _claim_chunk(queryset, pks, *, claim: str | None, report: SyncReport) -> list[FetchJob]:
+    """Claim the resources PKS of QUERYSET that no other run holds; return their FetchJobs.
+
+    Resources another run holds, or released after this run started, are reported as skipped.
+    """
+    rows = queryset.filter(pk__in=pks)
+    if claim is not None:
+        AddonResource.objects.filter(pk__in=pks).filter(
+            models.Q(sync_claimed_until__isnull=True)
+            | models.Q(sync_claimed_until__lt=report.started_at)
+        ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + CLAIM_LEASE)
+        # Re-applying the queryset's filters here drops a resource that another run synced
+        # between our listing and our claim (it is no longer stale).
+        rows = rows.filter(sync_claimed_by=claim)
+    resources = list(rows.select_related("addon").order_by("pk"))
+    skipped = []
+    if len(resources) < len(pks):
+        claimed = {resource.pk for resource in resources}
+        for pk, uuid in AddonResource.objects.filter(pk__in=pks).values_list("pk", "uuid"):
+            if pk not in claimed:
+                skipped.append(
+                    ResourceOutcome(pk, str(uuid), Status.SKIPPED, error="synced by another run")
+                )
+    stored = _stored_responses([resource.pk for resource in resources])
+    report.outcomes.extend(skipped)
+    return [
+        FetchJob(
+            resource=resource,
+            credentials=ResourceCredentials(
+                access_token=resource.access_token,
+                refresh_token=resource.refresh_token,
+                expires_at=resource.token_expires_at,
+                client_secret=resource.addon.oauth_client_secret,
+            ),
+            cache=ResponseCache(stored.pop(resource.pk, {})),
+        )
+        for resource in resources
+    ]
+
+
+def _release_claims(claim: str | None) -> None:
+    """Release every resource that CLAIM still holds (a database error only logs)."""
+    if claim is None:
+        return
+    try:
+        AddonResource.objects.filter(sync_claimed_by=claim).update(
+            sync_claimed_by="", sync_claimed_until=timezone.now()
+        )
+    except DatabaseError:
+        logger.exception("could not release the claims of run %s; their lease will end", claim)
 
 
 def _stored_responses(resource_ids: list[int]) -> dict[int, dict[str, StoredResponse]]:
