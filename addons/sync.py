@@ -7,13 +7,16 @@ only from a complete, successful fetch: any failed call leaves it exactly as it 
 Two runs never sync the same resource twice: a run claims a chunk of resources with a
 conditional UPDATE of their lease (`sync_claimed_by`, `sync_claimed_until`) just before fetching
 them, and releases each one when it writes its result, leaving `sync_claimed_until` at the release
-time. A run claims only resources whose lease ended before the run started, so a resource that
-another run synced meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
+time. A lease lasts SYNC_CLAIM_LEASE seconds and a live run renews its own every third of that,
+so the claims of a run that died (SIGKILL, a lost machine) end soon after it. A run claims only
+resources whose lease ended before the run started, so a resource that another run synced
+meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid as uuidlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -45,8 +48,6 @@ logger = logging.getLogger(__name__)
 
 # The removal-share check applies only to lists at least this long: removing 2 of 3 is normal.
 REMOVAL_CHECK_MIN_LIST = 4
-# How long a claim holds when its run dies before releasing it.
-CLAIM_LEASE = timedelta(minutes=10)
 SOURCES = (COLLABORATOR, TEAM_MEMBER)
 ROLE_RANK = {"owner": 5, "admin": 4, "member": 3, "collaborator": 2, "viewer": 1}
 
@@ -203,8 +204,11 @@ def sync_resources(
     def apply_completed(block_until_one: bool) -> None:
         nonlocal pending
         done, pending = wait(
-            pending, timeout=None if block_until_one else 0, return_when=FIRST_COMPLETED
+            pending,
+            timeout=lease.total_seconds() / 3 if block_until_one else 0,
+            return_when=FIRST_COMPLETED,
         )
+        renew_claims()
         for future in done:
             outcome = _apply_safely(future.result(), run=report.run, dry_run=dry_run, force=force)
             report.outcomes.append(outcome)
@@ -213,6 +217,21 @@ def sync_resources(
                 progress.set_postfix(failed=report.failed, refresh=False)
 
     claim = None if dry_run else uuidlib.uuid4().hex
+    lease = claim_lease()
+    renewed_at = time.monotonic()
+
+    def renew_claims() -> None:
+        nonlocal renewed_at
+        if claim is None or time.monotonic() - renewed_at < lease.total_seconds() / 3:
+            return
+        renewed_at = time.monotonic()
+        try:
+            AddonResource.objects.filter(sync_claimed_by=claim).update(
+                sync_claimed_until=timezone.now() + lease
+            )
+        except DatabaseError:
+            logger.exception("could not renew the claims of run %s", claim)
+
     with (
         ThreadPoolExecutor(concurrency, thread_name_prefix="sync-fetch") as fetches,
         ThreadPoolExecutor(concurrency, thread_name_prefix="sync-call") as calls,
@@ -601,7 +620,7 @@ def _claim_chunk(queryset, pks, *, claim: str | None, report: SyncReport) -> lis
         AddonResource.objects.filter(pk__in=pks).filter(
             models.Q(sync_claimed_until__isnull=True)
             | models.Q(sync_claimed_until__lt=report.started_at)
-        ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + CLAIM_LEASE)
+        ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + claim_lease())
         # Re-applying the queryset's filters here drops a resource that another run synced
         # between our listing and our claim (it is no longer stale).
         rows = rows.filter(sync_claimed_by=claim)
@@ -629,6 +648,11 @@ def _claim_chunk(queryset, pks, *, claim: str | None, report: SyncReport) -> lis
         )
         for resource in resources
     ]
+
+
+def claim_lease() -> timedelta:
+    """Return how long a claim holds unless its run renews it (SYNC_CLAIM_LEASE)."""
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE)
 
 
 def _release_claims(claim: str | None) -> None:
