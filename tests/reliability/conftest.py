@@ -6,22 +6,25 @@ A stored list is compared as a set of (email, sources, role): what the portal de
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import json
 import random
 import time
 import uuid as uuidlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Company
 from addons.heroku import PlatformClient
-from addons.models import AccessGrant, Addon, AddonResource, Plan
+from addons.models import AccessChange, AccessGrant, Addon, AddonResource, Plan, SyncRun
 from tests.fakes.heroku import FakeHeroku, World
 
 WORLD_SIZE = 200
@@ -159,24 +162,65 @@ def fast_backoff(monkeypatch):
     return sleeps
 
 
-@pytest.fixture
-def matrix(settings, fast_backoff) -> Matrix:
-    """200 resources known to the fake and the database, each with a stored list from a clean
-    first sync (see light_world)."""
-    world = light_world(WORLD_SIZE, seed=11)
+def first_sync(world: World) -> None:
+    """Seed WORLD's resources and sync them cleanly; check every list reached the truth."""
+    seed_resources(world)
+    code, report = sync_json()
+    assert (code, report["synced"], report["failed"]) == (0, WORLD_SIZE, 0), report
+    for uuid, rows in stored_lists().items():
+        assert emails_of(rows) == world.expected_emails(uuid), uuid
+
+
+@contextmanager
+def serving(world: World, settings):
     with FakeHeroku(world, record=True) as fake:
         settings.HEROKU_API_URL = fake.url
         settings.HEROKU_ID_URL = fake.url
         settings.SYNC_CONCURRENCY = 8
-        seed_resources(world)
-        code, report = sync_json()
-        assert (code, report["synced"], report["failed"]) == (0, WORLD_SIZE, 0), report
-        matrix = Matrix(fake=fake, world=world, uuids=list(world.addons), sleeps=fast_backoff)
-        for uuid, rows in stored_lists().items():
-            assert emails_of(rows) == matrix.truth(uuid), uuid
+        yield fake
+
+
+@pytest.fixture
+def matrix(settings, fast_backoff) -> Matrix:
+    """200 resources known to the fake and the database, each with a stored list from a clean
+    first sync (see light_world). For tests that commit (transaction=True)."""
+    world = light_world(WORLD_SIZE, seed=11)
+    with serving(world, settings) as fake:
+        first_sync(world)
         fake.reset_counters()
-        fast_backoff.clear()
-        yield matrix
+        yield Matrix(fake=fake, world=world, uuids=list(world.addons), sleeps=fast_backoff)
+
+
+@pytest.fixture(scope="module")
+def synced_once(django_db_setup, django_db_blocker):
+    """The world of `matrix` after its clean first sync, committed once for a whole module.
+
+    Each test runs in a transaction that is rolled back, so each starts from this state; the
+    rows are deleted when the module ends."""
+    world = light_world(WORLD_SIZE, seed=11)
+    with django_db_blocker.unblock():
+        with FakeHeroku(world) as fake:
+            with override_settings(
+                HEROKU_API_URL=fake.url, HEROKU_ID_URL=fake.url, SYNC_CONCURRENCY=8
+            ):
+                first_sync(world)
+        try:
+            yield copy.deepcopy(world)
+        finally:
+            AccessChange.objects.all().delete()
+            AddonResource.objects.all().delete()
+            SyncRun.objects.all().delete()
+            Company.objects.filter(slug="reliability").delete()
+
+
+@pytest.fixture
+def shared_matrix(synced_once, db, settings, fast_backoff) -> Matrix:
+    """Like `matrix`, from the module's committed first sync (cheaper; not for transaction=True).
+
+    A fresh copy of the world on a fresh fake: the stored ETags still match it."""
+    world = copy.deepcopy(synced_once)
+    with serving(world, settings) as fake:
+        yield Matrix(fake=fake, world=world, uuids=list(world.addons), sleeps=fast_backoff)
 
 
 def pick(uuids: list[str], n: int, *, seed: int, exclude=()) -> list[str]:
