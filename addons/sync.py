@@ -7,13 +7,16 @@ only from a complete, successful fetch: any failed call leaves it exactly as it 
 Two runs never sync the same resource twice: a run claims a chunk of resources with a
 conditional UPDATE of their lease (`sync_claimed_by`, `sync_claimed_until`) just before fetching
 them, and releases each one when it writes its result, leaving `sync_claimed_until` at the release
-time. A run claims only resources whose lease ended before the run started, so a resource that
-another run synced meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
+time. A lease lasts SYNC_CLAIM_LEASE seconds and a live run renews its own every third of that,
+so the claims of a run that died (SIGKILL, a lost machine) end soon after it. A run claims only
+resources whose lease ended before the run started, so a resource that another run synced
+meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid as uuidlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -45,8 +48,6 @@ logger = logging.getLogger(__name__)
 
 # The removal-share check applies only to lists at least this long: removing 2 of 3 is normal.
 REMOVAL_CHECK_MIN_LIST = 4
-# How long a claim holds when its run dies before releasing it.
-CLAIM_LEASE = timedelta(minutes=10)
 SOURCES = (COLLABORATOR, TEAM_MEMBER)
 ROLE_RANK = {"owner": 5, "admin": 4, "member": 3, "collaborator": 2, "viewer": 1}
 
@@ -203,8 +204,11 @@ def sync_resources(
     def apply_completed(block_until_one: bool) -> None:
         nonlocal pending
         done, pending = wait(
-            pending, timeout=None if block_until_one else 0, return_when=FIRST_COMPLETED
+            pending,
+            timeout=lease.total_seconds() / 3 if block_until_one else 0,
+            return_when=FIRST_COMPLETED,
         )
+        renew_claims()
         for future in done:
             outcome = _apply_safely(future.result(), run=report.run, dry_run=dry_run, force=force)
             report.outcomes.append(outcome)
@@ -213,6 +217,21 @@ def sync_resources(
                 progress.set_postfix(failed=report.failed, refresh=False)
 
     claim = None if dry_run else uuidlib.uuid4().hex
+    lease = claim_lease()
+    renewed_at = time.monotonic()
+
+    def renew_claims() -> None:
+        nonlocal renewed_at
+        if claim is None or time.monotonic() - renewed_at < lease.total_seconds() / 3:
+            return
+        renewed_at = time.monotonic()
+        try:
+            AddonResource.objects.filter(sync_claimed_by=claim).update(
+                sync_claimed_until=timezone.now() + lease
+            )
+        except DatabaseError:
+            logger.exception("could not renew the claims of run %s", claim)
+
     with (
         ThreadPoolExecutor(concurrency, thread_name_prefix="sync-fetch") as fetches,
         ThreadPoolExecutor(concurrency, thread_name_prefix="sync-call") as calls,
@@ -223,12 +242,18 @@ def sync_resources(
             pending.add(fetches.submit(fetch_access_list, client, job, calls, timeout))
         while pending:
             apply_completed(block_until_one=True)
+    # A resource whose result could not be written still holds this run's claim: release it, so
+    # that the next run need not wait for the lease to end.
+    _release_claims(claim)
     if progress is not None:
         progress.update(report.skipped)
         progress.close()
     report.finished_at = timezone.now()
     if report.run is not None:
-        _record_run(report)
+        try:
+            _record_run(report)
+        except DatabaseError:
+            logger.exception("could not record sync run %s", report.run.pk)
     logger.info(
         "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
         trigger,
@@ -556,48 +581,90 @@ def _as_queryset(resources) -> models.QuerySet:
 def _claimed_jobs(queryset, *, claim: str | None, chunk: int, report: SyncReport):
     """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
 
-    Resources another run holds, or released after this run started, are reported as skipped.
-    A dry run (CLAIM None) claims nothing.
+    Resources another run holds, or released after this run started, are reported as skipped;
+    those of a chunk the database refused to claim, as failed. A dry run (CLAIM None) claims
+    nothing.
     """
     last_pk = 0
     while True:
-        pks = list(
-            queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk]
+        listed = list(
+            queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "uuid")[:chunk]
         )
-        if not pks:
+        if not listed:
             return
+        pks = [pk for pk, _ in listed]
         last_pk = pks[-1]
-        rows = queryset.filter(pk__in=pks)
-        if claim is not None:
-            AddonResource.objects.filter(pk__in=pks).filter(
-                models.Q(sync_claimed_until__isnull=True)
-                | models.Q(sync_claimed_until__lt=report.started_at)
-            ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + CLAIM_LEASE)
-            # Re-applying the queryset's filters here drops a resource that another run synced
-            # between our listing and our claim (it is no longer stale).
-            rows = rows.filter(sync_claimed_by=claim)
-        resources = list(rows.select_related("addon").order_by("pk"))
-        if len(resources) < len(pks):
-            claimed = {resource.pk for resource in resources}
-            for pk, uuid in AddonResource.objects.filter(pk__in=pks).values_list("pk", "uuid"):
-                if pk not in claimed:
-                    report.outcomes.append(
-                        ResourceOutcome(
-                            pk, str(uuid), Status.SKIPPED, error="synced by another run"
-                        )
-                    )
-        stored = _stored_responses([resource.pk for resource in resources])
-        for resource in resources:
-            yield FetchJob(
-                resource=resource,
-                credentials=ResourceCredentials(
-                    access_token=resource.access_token,
-                    refresh_token=resource.refresh_token,
-                    expires_at=resource.token_expires_at,
-                    client_secret=resource.addon.oauth_client_secret,
-                ),
-                cache=ResponseCache(stored.pop(resource.pk, {})),
+        try:
+            jobs = _claim_chunk(queryset, pks, claim=claim, report=report)
+        except DatabaseError as exc:
+            # The database refused the claim (locked, say): fail this chunk's resources, not
+            # the run. Any of them claimed already are released at the end of the run.
+            logger.exception("could not claim resources %s to %s", pks[0], pks[-1])
+            report.outcomes.extend(
+                ResourceOutcome(
+                    pk, str(uuid), Status.FAILED, error=f"database error: {type(exc).__name__}"
+                )
+                for pk, uuid in listed
             )
+            continue
+        yield from jobs
+
+
+def _claim_chunk(queryset, pks, *, claim: str | None, report: SyncReport) -> list[FetchJob]:
+    """Claim the resources PKS of QUERYSET that no other run holds; return their FetchJobs.
+
+    Resources another run holds, or released after this run started, are reported as skipped.
+    """
+    rows = queryset.filter(pk__in=pks)
+    if claim is not None:
+        AddonResource.objects.filter(pk__in=pks).filter(
+            models.Q(sync_claimed_until__isnull=True)
+            | models.Q(sync_claimed_until__lt=report.started_at)
+        ).update(sync_claimed_by=claim, sync_claimed_until=timezone.now() + claim_lease())
+        # Re-applying the queryset's filters here drops a resource that another run synced
+        # between our listing and our claim (it is no longer stale).
+        rows = rows.filter(sync_claimed_by=claim)
+    resources = list(rows.select_related("addon").order_by("pk"))
+    skipped = []
+    if len(resources) < len(pks):
+        claimed = {resource.pk for resource in resources}
+        for pk, uuid in AddonResource.objects.filter(pk__in=pks).values_list("pk", "uuid"):
+            if pk not in claimed:
+                skipped.append(
+                    ResourceOutcome(pk, str(uuid), Status.SKIPPED, error="synced by another run")
+                )
+    stored = _stored_responses([resource.pk for resource in resources])
+    report.outcomes.extend(skipped)
+    return [
+        FetchJob(
+            resource=resource,
+            credentials=ResourceCredentials(
+                access_token=resource.access_token,
+                refresh_token=resource.refresh_token,
+                expires_at=resource.token_expires_at,
+                client_secret=resource.addon.oauth_client_secret,
+            ),
+            cache=ResponseCache(stored.pop(resource.pk, {})),
+        )
+        for resource in resources
+    ]
+
+
+def claim_lease() -> timedelta:
+    """Return how long a claim holds unless its run renews it (SYNC_CLAIM_LEASE)."""
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE)
+
+
+def _release_claims(claim: str | None) -> None:
+    """Release every resource that CLAIM still holds (a database error only logs)."""
+    if claim is None:
+        return
+    try:
+        AddonResource.objects.filter(sync_claimed_by=claim).update(
+            sync_claimed_by="", sync_claimed_until=timezone.now()
+        )
+    except DatabaseError:
+        logger.exception("could not release the claims of run %s; their lease will end", claim)
 
 
 def _stored_responses(resource_ids: list[int]) -> dict[int, dict[str, StoredResponse]]:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from addons.models import AccessChange, AccessGrant, AddonResource, PlatformResponse, SyncRun
-from addons.sync import CLAIM_LEASE, Status, sync_resource, sync_resources
+from addons.sync import Status, claim_lease, sync_resource, sync_resources
 from addons.tasks import sync_access_task, sync_resource_task
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +251,7 @@ def test_a_resource_claimed_by_another_run_is_not_synced_twice(
     fake_heroku, team_resource, personal_resource
 ):
     AddonResource.objects.filter(pk=team_resource.pk).update(
-        sync_claimed_by="another-run", sync_claimed_until=timezone.now() + CLAIM_LEASE
+        sync_claimed_by="another-run", sync_claimed_until=timezone.now() + claim_lease()
     )
     code, out = sync_access()
     assert code == 0 and "skipped" in out
