@@ -19,7 +19,7 @@ import json
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from urllib.parse import urlsplit
 
@@ -189,8 +189,14 @@ class ProvisionRequest:
 
 
 def _parse_expiry(value) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        # Normalised here: an offset at the edge of the calendar overflows on the way to the
+        # database otherwise ("0001-01-01T00:00:00+01:00").
+        parsed = parsed.astimezone(UTC) if parsed and timezone.is_aware(parsed) else None
+    except (ValueError, OverflowError):  # well-formed but impossible: month 13, hour 25
+        parsed = None
+    if parsed is None:
         return timezone.now() + DEFAULT_GRANT_LIFETIME
     return parsed
 
