@@ -232,3 +232,40 @@ def test_a_body_just_over_the_limit_is_413_and_logged(heroku):
 
     assert response.status_code == 413
     assert PartnerAPICall.objects.get().status_code == 413
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        "2026-13-45T00:00:00Z",  # well-formed, impossible: parse_datetime raises
+        "2026-01-01T25:00:00Z",
+        "2026-01-01T00:00:00+99:00",
+        "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+        "soon",
+        12345,
+        None,
+    ],
+)
+def test_any_grant_expiry_provisions_with_the_usual_lifetime(heroku, fake_heroku, expires_at):
+    body = provision_body(uuid.uuid4(), code="a-code-heroku-never-issued")
+    body["oauth_grant"]["expires_at"] = expires_at
+
+    response = heroku.provision(body)
+
+    assert response.status_code == 200, response.content
+    assert AddonResource.objects.get().state == AddonResource.State.PROVISIONED
+
+
+@HOSTILE_SETTINGS
+@hypothesis.given(
+    moment=st.datetimes(timezones=st.timezones() | st.just(None)),
+    offset=st.sampled_from(["Z", "+23:59", "-23:59", "+00:00", ""]),
+)
+def test_any_datetime_as_grant_expiry_is_200(heroku, fake_heroku, moment, offset):
+    body = provision_body(uuid.uuid4(), code="a-code-heroku-never-issued")
+    body["oauth_grant"]["expires_at"] = moment.replace(tzinfo=None).isoformat() + offset
+
+    response = heroku.provision(body)
+
+    assert response.status_code == 200, response.content
