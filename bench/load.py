@@ -1,7 +1,7 @@
 """Load the Partner API and Add-on SSO with many concurrent clients against gunicorn on loopback.
 
     python bench/load.py [--clients 50] [--duration 30] [--same-rounds 10]
-                         [--workers 4] [--threads 4] [--no-grant]
+                         [--workers 4] [--threads 4] [--no-grant] [--conn-max-age 0]
     make load
 
 What it does, so that each figure means one thing:
@@ -379,6 +379,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--no-grant", action="store_true", help="provision without oauth_grant")
+    parser.add_argument(
+        "--conn-max-age", type=int, default=0, help="CONN_MAX_AGE of the server (default 0)"
+    )
     parser.add_argument("--phases", default="partner,sso,same-provision")
     args = parser.parse_args(argv)
 
@@ -404,6 +407,7 @@ def main(argv=None) -> int:
             HEROKU_ID_URL=fake_url,
             STATIC_ROOT=str(log_dir / "static"),
             LOG_LEVEL="WARNING",
+            CONN_MAX_AGE=str(args.conn_max_age),
         )
         os.environ.update(env)
         import django
@@ -462,6 +466,7 @@ def main(argv=None) -> int:
             "duration_s": args.duration,
             "gunicorn": f"{args.workers} workers × {args.threads} threads (gthread)",
             "oauth_grant": not args.no_grant,
+            "conn_max_age": args.conn_max_age,
             "versions": versions(),
             "load_average_before": os.getloadavg(),
             "phases": {},
