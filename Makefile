@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-prod test test-fast lint bench check-python clean
+.PHONY: run run-prod test test-fast lint bench load check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -70,6 +70,12 @@ lint: $(VENV)/.installed
 BENCH_ARGS ?= --resources 1000 --latency 0.1 --concurrency 16
 bench: $(VENV)/.installed
 	$(BIN)/python bench/sync_bench.py $(BENCH_ARGS)
+
+# 50 concurrent clients for 30 s against gunicorn on PostgreSQL: the Partner API, SSO, and 50
+# identical provisions at once (docs/reliability.md, "Load"). Needs DATABASE_URL=postgres://…
+LOAD_ARGS ?= --clients 50 --duration 30 --same-rounds 10
+load: $(VENV)/.installed
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

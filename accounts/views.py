@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import CreateView, FormView, TemplateView
 
-from accounts import services
+from accounts import services, throttling
 from accounts.exceptions import (
     AlreadyMemberError,
     InvalidInvitationLinkError,
@@ -57,6 +57,29 @@ def render_error(request, *, title: str, message: str, status: int, back_url: st
         "accounts/error.html",
         {"title": title, "message": message, "back_url": back_url},
         status=status,
+    )
+
+
+def login_lockout(request, response=None, credentials=None):
+    """Answer a login refused by django-axes: 429 and when to try again (portal and admin)."""
+    minutes = throttling.cooloff_minutes(settings.AXES_COOLOFF_TIME)
+    return render_error(
+        request,
+        title="Too many failed login attempts",
+        message=f"Too many failed login attempts; try again in {minutes} minutes.",
+        status=429,
+    )
+
+
+def invitation_links_throttled(request):
+    """Answer an invitation link from an address that tried too many bad ones: 429."""
+    minutes = throttling.cooloff_minutes(settings.INVITATION_LINK_COOLOFF)
+    return render_error(
+        request,
+        title="Too many invalid invitation links",
+        message="Too many invalid invitation links were tried from your address; "
+        f"try again in {minutes} minutes.",
+        status=429,
     )
 
 
@@ -329,8 +352,15 @@ class InvitationAcceptView(View):
 
     template_name = "accounts/invitation_accept.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        # Blocked before the token is looked at, so that a blocked address learns nothing.
+        if throttling.invitation_links_blocked(request):
+            return invitation_links_throttled(request)
+        return super().dispatch(request, *args, **kwargs)
+
     def invitation_error(self, request, exc: InvitationError):
         if isinstance(exc, InvalidInvitationLinkError):
+            throttling.record_bad_invitation_link(request)
             status = 404
         elif isinstance(exc, InvitationForAnotherEmailError):
             status = 403

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 
 from addons.exceptions import IntakeError
 from addons.models import Addon, AddonResource, Ticket
+from portal.text import is_storable
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -58,7 +59,9 @@ def read_payload(raw: bytes) -> dict:
 def authenticate(payload: dict, token: str) -> Addon:
     """Return the add-on named in PAYLOAD if TOKEN is its intake token, or raise a 401."""
     slug = payload.get("addon")
-    addon = Addon.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+    # A NUL in a query parameter is an error on PostgreSQL: such a slug names no add-on.
+    known = isinstance(slug, str) and is_storable(slug)
+    addon = Addon.objects.filter(slug=slug).first() if known else None
     # An unknown add-on and a wrong token get the same answer, after the same work.
     matches = (addon or Addon()).intake_token_matches(token)
     if addon is None or not matches:
@@ -103,6 +106,11 @@ def _string(payload: dict, name: str, *, max_length: int | None = None) -> str:
     value = payload[name]
     if not isinstance(value, str) or not value.strip():
         raise IntakeError(f"{name} must be a non-empty string.", status=422)
+    if not is_storable(value):
+        raise IntakeError(
+            f"{name} contains a NUL character or a lone surrogate, which cannot be stored.",
+            status=422,
+        )
     value = value.strip()
     if max_length is not None and len(value) > max_length:
         raise IntakeError(f"{name} must be at most {max_length} characters.", status=422)

@@ -19,7 +19,7 @@ import json
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ from addons.exceptions import (
 from addons.heroku import HerokuAPIError, OAuthClient, OAuthError
 from addons.models import Addon, AddonResource, PartnerAPICall, Plan, generate_secret
 from portal.crypto import decrypt, encrypt
+from portal.text import is_storable, is_storable_json, storable
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ def authenticate_partner(authorization: str) -> Addon:
             "Authentication failed.", outcome="unauthorized: malformed credentials"
         ) from None
     slug, _, password = decoded.partition(":")
-    addon = Addon.objects.select_related("company").filter(slug=slug).first() if slug else None
+    # A NUL in a query parameter is an error on PostgreSQL: such an id names no add-on.
+    known = slug and is_storable(slug)
+    addon = Addon.objects.select_related("company").filter(slug=slug).first() if known else None
     expected = addon.api_password if addon is not None else _dummy_password()
     password_matches = hmac.compare_digest(password.encode(), expected.encode())
     if addon is None or not password_matches:
@@ -114,6 +117,9 @@ def read_json_object(body: bytes, *, content_length: int | None = None) -> dict:
     return data
 
 
+_UNSTORABLE_MESSAGE = "“{}” contains a NUL character or a lone surrogate, which cannot be stored."
+
+
 def _string(data: dict, key: str, *, required: bool = False) -> str:
     value = data.get(key)
     if value is None or value == "":
@@ -122,6 +128,8 @@ def _string(data: dict, key: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedRequestError(f"“{key}” must be a string.", outcome=f"malformed {key}")
+    if not is_storable(value):
+        raise InvalidParamsError(_UNSTORABLE_MESSAGE.format(key), outcome=f"unstorable {key}")
     return value
 
 
@@ -156,6 +164,10 @@ class ProvisionRequest:
             options = {}
         if not isinstance(options, dict):
             raise MalformedRequestError("“options” must be a JSON object.")
+        if not is_storable_json(options):
+            raise InvalidParamsError(
+                _UNSTORABLE_MESSAGE.format("options"), outcome="unstorable options"
+            )
         grant = data.get("oauth_grant")
         code, expires_at = "", None
         if grant is not None:
@@ -177,8 +189,14 @@ class ProvisionRequest:
 
 
 def _parse_expiry(value) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        # Normalised here: an offset at the edge of the calendar overflows on the way to the
+        # database otherwise ("0001-01-01T00:00:00+01:00").
+        parsed = parsed.astimezone(UTC) if parsed and timezone.is_aware(parsed) else None
+    except (ValueError, OverflowError):  # well-formed but impossible: month 13, hour 25
+        parsed = None
+    if parsed is None:
         return timezone.now() + DEFAULT_GRANT_LIFETIME
     return parsed
 
@@ -508,12 +526,13 @@ def record_partner_call(
     duration_ms: int,
 ) -> PartnerAPICall:
     """Record one Partner API call: what was asked and how it ended, never a body or secret."""
+    # The path and uuid come from the request as sent: keep them storable, or the log itself fails.
     return PartnerAPICall.objects.create(
         addon=addon,
-        method=method[:10],
-        path=path[:255],
-        resource_uuid=resource_uuid[:64],
+        method=storable(method[:10]),
+        path=storable(path[:255]),
+        resource_uuid=storable(resource_uuid[:64]),
         status_code=status_code,
-        outcome=outcome[:255],
+        outcome=storable(outcome[:255]),
         duration_ms=max(duration_ms, 0),
     )

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "accounts",
     "addons",
 ]
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -82,6 +86,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username and address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "provider-home"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,6 +167,28 @@ SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)
 # A sync that would remove more than this share of a list (of 4 or more) at once is refused.
 SYNC_MAX_REMOVAL_SHARE = env.float("SYNC_MAX_REMOVAL_SHARE", default=0.5)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+
+# Throttling (README, "Security"). Proxies in front of the portal that append to X-Forwarded-For
+# (Heroku's router: 1); 0 trusts no header and uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Failed logins, portal and admin alike (django-axes): 5 failures of one username from one address
+# lock that pair out for 15 minutes; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_lockout"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Bad invitation links (token guessing): 10 from one address in 15 minutes block that address's
+# invitation links for the rest of the 15 minutes. Counted in the cache below.
+INVITATION_LINK_FAILURE_LIMIT = env.int("INVITATION_LINK_FAILURE_LIMIT", default=10)
+INVITATION_LINK_COOLOFF = timedelta(minutes=env.int("INVITATION_LINK_COOLOFF_MINUTES", default=15))
+# The throttle counters live here: per process by default; set CACHE_URL (e.g. redis://… or
+# dbcache://portal_cache after `manage.py createcachetable`) to share them between processes.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # Secrets at rest (tokens, manifest passwords, SSO salts, OAuth client secrets) are encrypted
 # with Fernet. FIELD_ENCRYPTION_KEY is a comma-separated list: the first key encrypts, every key

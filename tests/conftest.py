@@ -7,6 +7,16 @@ from accounts.models import Company, CompanyUser, User
 pytest_plugins = ["tests.fixtures.tickets", "tests.fixtures.smtp"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start every test with an empty cache: the invitation-link throttle counts in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def password():
     return "correct horse battery staple"

@@ -2,6 +2,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from accounts.models import CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
@@ -25,7 +26,10 @@ def test_loads_the_demo_and_is_idempotent(capsys):
     out = capsys.readouterr().out
     for login in ("admin@acme.test", "owner@acme.test", "support@acme.test", "dev@acme.test"):
         assert login in out
-        assert authenticate(username=login, password="portal-demo-password") is not None
+        # django-axes, the first backend, needs the request (it keys failures on the address).
+        request = RequestFactory().post("/accounts/login/")
+        credentials = {"username": login, "password": "portal-demo-password"}
+        assert authenticate(request, **credentials) is not None
     rights = {
         cu.user.email: cu.permissions
         for cu in CompanyUser.objects.filter(company__slug="acme").select_related("user")

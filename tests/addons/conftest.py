@@ -22,7 +22,8 @@ HEROKU_EMAIL = "dev@example.com"
 
 @pytest.fixture
 def addon(company):
-    """An add-on of `company` with an OAuth client secret and public and hidden plans."""
+    """An add-on of `company` with an OAuth client secret, an SSO salt and public and hidden
+    plans."""
     addon = Addon.objects.create(
         company=company,
         slug="acme-search",
@@ -79,8 +80,6 @@ def heroku(client, addon):
 @pytest.fixture
 def provisioned_resource(addon):
     """A provisioned resource of `addon` with tokens."""
-    import uuid
-
     return AddonResource.objects.create(
         uuid=uuid.uuid4(),
         addon=addon,
