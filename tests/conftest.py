@@ -1,10 +1,19 @@
 """Fixtures shared by the whole suite, named by the state they put the world in."""
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Company, CompanyUser, User
 
 pytest_plugins = ["tests.fixtures.tickets", "tests.fixtures.smtp"]
+
+# Property-based tests explore new random inputs on a developer's machine; in CI they replay a fixed
+# sequence, so that a red CI run always means a change in the code, never a new draw.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
