@@ -32,6 +32,7 @@ from addons.forms import (
     TicketStatusForm,
 )
 from addons.models import Addon, AddonResource, Ticket
+from portal.crypto import RevealedSecret
 
 
 class TicketListView(LoginRequiredMixin, ListView):
@@ -509,7 +510,7 @@ class OAuthSecretView(AddonMemberMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         secret = manifests.reveal_oauth_secret(addon=self.addon, actor=request.user)
-        return self.render_to_response(self.get_context_data(secret=secret))
+        return self.render_to_response(self.get_context_data(secret=RevealedSecret(secret)))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -524,7 +525,7 @@ class OAuthSecretResetView(ConfirmedActionView):
 
     def post(self, request, *args, **kwargs):
         secret = manifests.reset_oauth_secret(addon=self.addon, actor=request.user)
-        context = self.get_context_data(secret=secret, reset=True)
+        context = self.get_context_data(secret=RevealedSecret(secret), reset=True)
         context["title"] = "OAuth client secret"
         return self.response_class(
             request=request,
