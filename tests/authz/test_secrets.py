@@ -2,8 +2,9 @@
 stored encrypted (or hashed) at rest.
 
 The secrets: resource access and refresh tokens, provisioning grant codes, the manifest password
-(and the Basic credentials made from it), the SSO salt, the OAuth client secret and ticket intake
-tokens. The places that may show one, each to a permitted user only:
+(and the Basic credentials made from it), the SSO salt (and the SSO tokens signed with it), the
+OAuth client secret and ticket intake tokens. The places that may show one, each to a permitted
+user only:
 
 - the answer to POST /addons/<slug>/oauth-secret/ and /oauth-secret/reset/ (oauth_secrets): the
   OAuth client secret;
@@ -28,6 +29,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from addons.heroku import HerokuAPIError, OAuthClient, PlatformClient, ResourceCredentials
 from addons.models import Addon, AddonResource
@@ -39,10 +41,13 @@ from tests.authz.world import (
     ACME_OAUTH_CLIENT_SECRET,
     ACME_REFRESH_TOKEN,
     ACME_SSO_SALT,
+    DASHBOARD_USER_EMAIL,
+    DASHBOARD_USER_ID,
     RIVAL_API_PASSWORD,
     RIVAL_INTAKE_TOKEN,
     RIVAL_OAUTH_CLIENT_SECRET,
     RIVAL_SSO_SALT,
+    sso_login_form,
 )
 
 GRANT_CODE = "SECRETgrantCodeAcme5Zt8Qm2Wv6Lp3Nx"
@@ -131,11 +136,12 @@ def test_no_secret_appears_outside_its_reveal_page(
     acme = world.acme
     fake = fake_heroku.world
     # acme's own resource is known to the fake with an expired token: its sync refreshes it.
+    fake.users[DASHBOARD_USER_EMAIL] = DASHBOARD_USER_ID  # who logs in by SSO below
     fake.add_resource(
         str(acme.resource.uuid),
         token=ACME_ACCESS_TOKEN,
         plan="acme-marker-search:basic",
-        collaborators=["dev@example.com"],
+        collaborators=[DASHBOARD_USER_EMAIL],
     )
     fake.refresh_tokens[ACME_REFRESH_TOKEN] = {
         "resource": str(acme.resource.uuid),
@@ -194,6 +200,21 @@ def test_no_secret_appears_outside_its_reveal_page(
                     headers={"Authorization": f"Bearer {token}"},
                 ),
             )
+
+    # Add-on SSO: a login signed with the salt, its dashboard, a ticket, and a forged login.
+    dashboard = Client()
+    sso_form = sso_login_form(acme.resource)
+    response = dashboard.post("/sso/login", sso_form)
+    assert response.status_code == 302, response.content
+    seen.response("SSO login", response)
+    for page in (response["Location"], response["Location"] + "tickets/new"):
+        seen.response(page, dashboard.get(page))
+    seen.response(
+        "SSO ticket",
+        dashboard.post(response["Location"] + "tickets/new", {"subject": "s", "body": "b"}),
+    )
+    forged = sso_login_form(acme.resource, salt=RIVAL_SSO_SALT, age=5)
+    seen.response("forged SSO login", Client().post("/sso/login", forged))
 
     # The Heroku clients' errors on 401, 403, 5xx, and a refused grant.
     client = PlatformClient(sleep=lambda seconds: None, max_attempts=2)
@@ -290,6 +311,8 @@ def test_no_secret_appears_outside_its_reveal_page(
         **STATIC_SECRETS,
         "new manifest password": addon.api_password,
         "new OAuth client secret": addon.oauth_client_secret,
+        "SSO token": sso_form["user_scoped_resource_token"],
+        "legacy SSO token": sso_form["resource_token"],
         **{f"issued access token {t[:6]}": t for t in fake.tokens},
         **{f"issued refresh token {t[:6]}": t for t in fake.refresh_tokens},
     }
@@ -344,11 +367,14 @@ def _key() -> str:
 def test_rotating_the_encryption_key_keeps_every_secret_usable(
     world, fake_heroku, settings, django_capture_on_commit_callbacks
 ):
-    """Prepend a new key, re-encrypt, drop the old key: provisioning, the Partner API's password
-    and sync still work, and every ciphertext changed."""
+    """Prepend a new key, re-encrypt, drop the old key: provisioning, the Partner API's password,
+    sync and Add-on SSO still work, and every ciphertext changed."""
     acme = world.acme
     fake = fake_heroku.world
-    fake.add_resource(str(acme.resource.uuid), token=ACME_ACCESS_TOKEN, collaborators=["a@x.io"])
+    fake.users[DASHBOARD_USER_EMAIL] = DASHBOARD_USER_ID
+    fake.add_resource(
+        str(acme.resource.uuid), token=ACME_ACCESS_TOKEN, collaborators=[DASHBOARD_USER_EMAIL]
+    )
     fake.refresh_tokens[ACME_REFRESH_TOKEN] = {
         "resource": str(acme.resource.uuid),
         "client_secret": ACME_OAUTH_CLIENT_SECRET,
@@ -392,6 +418,12 @@ def test_rotating_the_encryption_key_keeps_every_secret_usable(
     assert response.status_code == 200, response.content
     assert AddonResource.objects.get(uuid=resource_uuid).access_token
     assert heroku.change_plan(resource_uuid, "acme-marker-search:pro").status_code == 200
+    # Add-on SSO: a token computed with the salt still logs the dashboard user in.
+    AddonResource.objects.filter(pk=acme.resource.pk).update(last_synced_at=timezone.now())
+    dashboard = Client()
+    response = dashboard.post("/sso/login", sso_login_form(acme.resource))
+    assert response.status_code == 302, response.content
+    assert dashboard.get(response["Location"]).status_code == 200
 
 
 def test_rotation_locks_the_rows_it_rewrites(world, settings):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons import manifests
-from tests.authz.world import PASSWORD, ROLE_WITHOUT, World
+from tests.authz.world import PASSWORD, ROLE_WITHOUT, World, sso_login_form
 
 # Roles ------------------------------------------------------------------------------------------
 ANONYMOUS = "anonymous"
@@ -22,8 +22,10 @@ MANAGER = "manager"  # every right at acme: the control that the page works at a
 OTHER_COMPANY_MANAGER = "other_company_manager"  # every right at rival, none at acme
 OPERATOR = "operator"  # is_staff superuser, nobody's company user
 WITHOUT = ROLE_WITHOUT  # Permission -> "without:<permission>": every right at acme but that one
+# A Heroku user with a session from a real POST /sso/login to acme's resource: no portal login.
+SSO_USER = "sso_dashboard_user"
 
-ROLES = (ANONYMOUS, MANAGER, *WITHOUT.values(), OTHER_COMPANY_MANAGER, OPERATOR)
+ROLES = (ANONYMOUS, MANAGER, *WITHOUT.values(), OTHER_COMPANY_MANAGER, OPERATOR, SSO_USER)
 
 
 # Answers ----------------------------------------------------------------------------------------
@@ -74,8 +76,11 @@ class Entry:
     answers: dict[str, dict[str, Answer]]  # method -> role -> answer
     kwargs: Kwargs = lambda world: {}
     data: Callable[[World], dict] = lambda world: {}
-    # The same URL naming the other company's objects, for a manager of acme: always 404.
+    # The same URL naming the other company's objects, asked by FOREIGN_ROLE (who may open the
+    # acme one): FOREIGN_ANSWER, 404 unless the page says otherwise.
     foreign_kwargs: Kwargs | None = None
+    foreign_role: str = MANAGER
+    foreign_answer: Answer = Answer(404)
     # Models a refused request may still add rows to (a call log that records every call).
     logs: tuple[str, ...] = ()
     content_type: str | None = None  # for a POST; default: a form
@@ -85,13 +90,21 @@ class Entry:
 
 
 def by_role(default: Answer, **answers: Answer) -> dict[str, Answer]:
+    """DEFAULT for every role but those named (`without__<right>` for "without:<right>").
+
+    The SSO dashboard user, who has no portal login, gets what the anonymous visitor gets unless
+    named.
+    """
+    answers.setdefault("sso_dashboard_user", answers.get("anonymous", default))
     return {role: answers.get(role.replace(":", "__"), default) for role in ROLES}
 
 
 def member_page(permission: Permission | None, ok: Answer) -> dict[str, Answer]:
     """A page of one of acme's objects: members only (404 for others), 403 without PERMISSION."""
     answers = {role: ok for role in ROLES}
-    answers.update({ANONYMOUS: LOGIN, OTHER_COMPANY_MANAGER: NOT_FOUND, OPERATOR: NOT_FOUND})
+    answers.update(
+        {ANONYMOUS: LOGIN, OTHER_COMPANY_MANAGER: NOT_FOUND, OPERATOR: NOT_FOUND, SSO_USER: LOGIN}
+    )
     if permission is not None:
         answers[WITHOUT[permission]] = FORBIDDEN
     return answers
@@ -385,6 +398,44 @@ PORTAL_ENTRIES = [
         "addons/<slug:slug>/plans/",
         member_methods(Permission.INSTALL_PLANS),
         kwargs=lambda w: {"slug": w.acme.addon.slug},
+    ),
+]
+
+
+# Add-on SSO and the resource dashboard: a session from Heroku's signed login, for one resource ----
+SSO_ENTRIES = [
+    Entry(
+        "sso/login",
+        {
+            "GET": everyone(NOT_ALLOWED),
+            "POST": everyone(redirect("/dashboard/")),
+        },
+        data=lambda world: sso_login_form(world.acme.resource),
+        note="Heroku's signed token is the credential, whoever posts it; it ends any portal login",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/",
+        {"GET": by_role(FORBIDDEN, sso_dashboard_user=OK)},
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        discloses=("Acme Marker Search", "acme-marker-search"),
+        note="a portal login is not an SSO session; an SSO session opens its own resource only; "
+        "the page shows the add-on's and the resource's names to their Heroku user",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/tickets/new",
+        {
+            "GET": by_role(FORBIDDEN, sso_dashboard_user=OK),
+            "POST": by_role(FORBIDDEN, sso_dashboard_user=redirect("/dashboard/")),
+        },
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        data=lambda world: {"subject": "From the dashboard", "body": "Please help."},
+        discloses=("Acme Marker Search", "acme-marker-search"),
     ),
 ]
 

@@ -5,6 +5,7 @@ values distinctive enough that a search for them cannot match anything else.
 ids must never open anything of acme's (and the other way round).
 """
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -13,7 +14,8 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
-from addons.models import Addon, AddonResource, Plan, Ticket
+from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
+from addons.sso import legacy_token, user_scoped_token
 from addons.tickets import TicketSource, open_ticket
 
 PASSWORD = "authz-table password 1"
@@ -40,6 +42,10 @@ ACME_MARKERS = (
 )
 
 ROLE_WITHOUT = {p: f"without:{p.value}" for p in Permission}
+
+# The Heroku user on the access list of acme's resource, who logs in to its dashboard by SSO.
+DASHBOARD_USER_ID = "3c9e1f2a-7b4d-4e8a-9a1c-5d6f7e8a9b0c"
+DASHBOARD_USER_EMAIL = "dashboard-user@heroku.example"
 
 
 @dataclass
@@ -175,6 +181,13 @@ def build_world() -> World:
             "intake_token": RIVAL_INTAKE_TOKEN,
         },
     )
+    AccessGrant.objects.create(
+        resource=acme.resource,
+        email=DASHBOARD_USER_EMAIL,
+        heroku_user_id=DASHBOARD_USER_ID,
+        sources=[AccessGrant.Source.COLLABORATOR],
+        role="collaborator",
+    )
     world = World(
         acme=acme,
         rival=rival,
@@ -194,3 +207,25 @@ def build_world() -> World:
         )
         world.users[role] = user
     return world
+
+
+def sso_login_form(resource: AddonResource, *, salt: str = ACME_SSO_SALT, age: int = 0) -> dict:
+    """Return the form Heroku posts to /sso/login to log the dashboard user in to RESOURCE,
+    signed AGE seconds ago (each token is accepted once: a second login needs another age)."""
+    resource_id, timestamp = str(resource.uuid), str(int(time.time()) - age)
+    return {
+        "resource_id": resource_id,
+        "timestamp": timestamp,
+        "user_scoped_resource_token": user_scoped_token(
+            resource_id=resource_id,
+            salt=salt,
+            timestamp=timestamp,
+            user_id=DASHBOARD_USER_ID,
+            email=DASHBOARD_USER_EMAIL,
+        ),
+        "resource_token": legacy_token(resource_id=resource_id, salt=salt, timestamp=timestamp),
+        "email": DASHBOARD_USER_EMAIL,
+        "user_id": DASHBOARD_USER_ID,
+        "app": resource.app_name,
+        "context_app": resource.app_name,
+    }
