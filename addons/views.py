@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.mixins import get_membership, require_permission
@@ -439,6 +440,7 @@ class ManifestView(AddonMemberMixin, FormView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+@method_decorator(sensitive_post_parameters("manifest_json"), name="dispatch")
 class ManifestImportView(ManifestView):
     """Replace the manifest's values with those of a v3 manifest JSON."""
 

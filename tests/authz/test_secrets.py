@@ -474,3 +474,22 @@ def test_the_basic_credentials_are_base64_of_the_password():
     # The leak search looks for the header's value too: check it is what Heroku would send.
     decoded = base64.b64decode(STATIC_SECRETS["acme Basic credentials"]).decode()
     assert decoded == f"acme-marker-search:{ACME_API_PASSWORD}"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/addons/acme-marker-search/manifest/import/", "manifest_json"),
+        ("/sso/login", "user_scoped_resource_token"),
+        ("/sso/login", "resource_token"),
+    ],
+)
+def test_an_error_report_masks_posted_secrets(world, client, path, field):
+    """Django's error reports (500 emails to ADMINS, the debug page) mask the POST fields that
+    carry a secret: a pasted manifest (password and SSO salt) and Heroku's SSO tokens."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    client.force_login(world.acme.manager.user)
+    response = client.post(path, {**sso_login_form(world.acme.resource), field: ACME_SSO_SALT})
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert ACME_SSO_SALT not in reported[field]
