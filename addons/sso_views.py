@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
@@ -36,6 +37,7 @@ def render_refusal(request, error: SSOError, *, status: int = 403):
 
 @csrf_exempt  # Heroku posts this form from its own dashboard; the signed token is the check.
 @require_POST
+@sensitive_post_parameters("user_scoped_resource_token", "resource_token")
 def sso_login(request):
     """Start a dashboard session from Heroku's signed SSO form, or refuse with a 403 page."""
     form = SSOLoginForm(request.POST)

@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.mixins import get_membership, require_permission
@@ -32,6 +33,7 @@ from addons.forms import (
     TicketStatusForm,
 )
 from addons.models import Addon, AddonResource, Ticket
+from portal.crypto import RevealedSecret
 
 
 class TicketListView(LoginRequiredMixin, ListView):
@@ -438,6 +440,7 @@ class ManifestView(AddonMemberMixin, FormView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+@method_decorator(sensitive_post_parameters("manifest_json"), name="dispatch")
 class ManifestImportView(ManifestView):
     """Replace the manifest's values with those of a v3 manifest JSON."""
 
@@ -509,7 +512,7 @@ class OAuthSecretView(AddonMemberMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         secret = manifests.reveal_oauth_secret(addon=self.addon, actor=request.user)
-        return self.render_to_response(self.get_context_data(secret=secret))
+        return self.render_to_response(self.get_context_data(secret=RevealedSecret(secret)))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -524,7 +527,7 @@ class OAuthSecretResetView(ConfirmedActionView):
 
     def post(self, request, *args, **kwargs):
         secret = manifests.reset_oauth_secret(addon=self.addon, actor=request.user)
-        context = self.get_context_data(secret=secret, reset=True)
+        context = self.get_context_data(secret=RevealedSecret(secret), reset=True)
         context["title"] = "OAuth client secret"
         return self.response_class(
             request=request,

@@ -45,6 +45,18 @@ def rotate(ciphertext: str) -> str:
     return fernet().rotate(ciphertext.encode()).decode()
 
 
+class RevealedSecret(str):
+    """A secret's value on its way to the one page that shows it.
+
+    It renders as itself, but its repr hides it: Django's template engine logs the repr of the
+    whole context at DEBUG when a variable lookup fails (`VariableDoesNotExist`), and error
+    reports print the locals of each frame.
+    """
+
+    def __repr__(self):
+        return "RevealedSecret('********')"
+
+
 class EncryptedTextField(models.TextField):
     """A text field stored encrypted; the empty string is stored as is (nothing to hide)."""
 

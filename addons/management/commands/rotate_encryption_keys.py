@@ -32,14 +32,22 @@ class Command(BaseCommand):
         """Re-encrypt the NAMES fields of every MODEL row, chunk by chunk; return the row count.
 
         Loading decrypts with whichever configured key matches; saving encrypts with the first.
+        Each chunk is read and written in one transaction with its rows locked, so that a secret
+        written meanwhile (a sync refreshing a resource's tokens) is not overwritten with the
+        value read before it.
         """
         manager = model._base_manager
         count, last_pk = 0, 0
         while True:
-            chunk = list(manager.filter(pk__gt=last_pk).order_by("pk").only("pk", *names)[:CHUNK])
-            if not chunk:
-                return count
             with transaction.atomic():
+                chunk = list(
+                    manager.select_for_update()
+                    .filter(pk__gt=last_pk)
+                    .order_by("pk")
+                    .only("pk", *names)[:CHUNK]
+                )
+                if not chunk:
+                    return count
                 manager.bulk_update(chunk, names)
             count += len(chunk)
             last_pk = chunk[-1].pk

@@ -1,0 +1,568 @@
+"""Who may open which URL: one entry per URL pattern of the project, with the answer each role
+gets to each method.
+
+A new URL pattern fails `test_every_url_pattern_has_an_entry` until it has an entry here. To add
+one, copy the entry of a similar page: `member_page(Permission.X)` for a Company tab or add-on page
+that needs right X, `logged_in_page()` for a page every logged-in person may open, `public_page()`
+for one anyone may open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accounts.permissions import ALL_PERMISSIONS, Permission
+from addons import manifests
+from tests.authz.world import PASSWORD, ROLE_WITHOUT, World, sso_login_form
+
+# Roles ------------------------------------------------------------------------------------------
+ANONYMOUS = "anonymous"
+MANAGER = "manager"  # every right at acme: the control that the page works at all
+OTHER_COMPANY_MANAGER = "other_company_manager"  # every right at rival, none at acme
+OPERATOR = "operator"  # is_staff superuser, nobody's company user
+WITHOUT = ROLE_WITHOUT  # Permission -> "without:<permission>": every right at acme but that one
+# A Heroku user with a session from a real POST /sso/login to acme's resource: no portal login.
+SSO_USER = "sso_dashboard_user"
+
+ROLES = (ANONYMOUS, MANAGER, *WITHOUT.values(), OTHER_COMPANY_MANAGER, OPERATOR, SSO_USER)
+
+
+# Answers ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str | None = None  # for a redirect: what the Location header starts with
+
+    @property
+    def refused(self) -> bool:
+        """Whether this answer refuses the request (so that it must change nothing)."""
+        return self.status >= 400 or (self.location or "").startswith(
+            ("/accounts/login/", "/admin/login/")
+        )
+
+    def __str__(self):
+        return f"{self.status} → {self.location}" if self.location else str(self.status)
+
+
+OK = Answer(200)
+CREATED = Answer(201)
+NOT_ALLOWED = Answer(405)
+UNAUTHORIZED = Answer(401)
+FORBIDDEN = Answer(403)
+NOT_FOUND = Answer(404)
+LOGIN = Answer(302, "/accounts/login/?next=")
+ADMIN_LOGIN = Answer(302, "/admin/login/?next=")
+# Not tried for this role here: an operator's own admin forms are tested in tests/*/test_admin*.py.
+NOT_TRIED = Answer(0)
+
+
+def redirect(to: str) -> Answer:
+    return Answer(302, to)
+
+
+ACME_TAB = redirect("/company/acme/users/")
+
+
+# Entries ----------------------------------------------------------------------------------------
+Kwargs = Callable[[World], dict]
+
+
+@dataclass
+class Entry:
+    """One URL pattern: how to fill it in, and the answer of each role to each method."""
+
+    route: str
+    answers: dict[str, dict[str, Answer]]  # method -> role -> answer
+    kwargs: Kwargs = lambda world: {}
+    data: Callable[[World], dict] = lambda world: {}
+    # The same URL naming the other company's objects, asked by FOREIGN_ROLE (who may open the
+    # acme one): FOREIGN_ANSWER, 404 unless the page says otherwise.
+    foreign_kwargs: Kwargs | None = None
+    foreign_role: str = MANAGER
+    foreign_answer: Answer = Answer(404)
+    # Models a refused request may still add rows to (a call log that records every call).
+    logs: tuple[str, ...] = ()
+    content_type: str | None = None  # for a POST; default: a form
+    # acme's strings this page shows by design to whoever may open it (see `note`).
+    discloses: tuple[str, ...] = ()
+    note: str = ""
+
+
+def by_role(default: Answer, **answers: Answer) -> dict[str, Answer]:
+    """DEFAULT for every role but those named (`without__<right>` for "without:<right>").
+
+    The SSO dashboard user, who has no portal login, gets what the anonymous visitor gets unless
+    named.
+    """
+    answers.setdefault("sso_dashboard_user", answers.get("anonymous", default))
+    return {role: answers.get(role.replace(":", "__"), default) for role in ROLES}
+
+
+def member_page(permission: Permission | None, ok: Answer) -> dict[str, Answer]:
+    """A page of one of acme's objects: members only (404 for others), 403 without PERMISSION."""
+    answers = {role: ok for role in ROLES}
+    answers.update(
+        {ANONYMOUS: LOGIN, OTHER_COMPANY_MANAGER: NOT_FOUND, OPERATOR: NOT_FOUND, SSO_USER: LOGIN}
+    )
+    if permission is not None:
+        answers[WITHOUT[permission]] = FORBIDDEN
+    return answers
+
+
+def member_methods(permission, *, get=OK, post=None) -> dict[str, dict[str, Answer]]:
+    methods = {"GET": member_page(permission, get)}
+    if post is not None:
+        methods["POST"] = member_page(permission, post)
+    return methods
+
+
+def logged_in_page(ok: Answer = OK) -> dict[str, Answer]:
+    return by_role(ok, anonymous=LOGIN)
+
+
+def everyone(answer: Answer = OK) -> dict[str, Answer]:
+    return by_role(answer)
+
+
+acme_slug = lambda world: {"slug": "acme"}  # noqa: E731
+all_rights = sorted(p.value for p in ALL_PERMISSIONS)
+
+
+def _manifest_import_data(world: World) -> dict:
+    import json
+
+    manifest = manifests.manifest_json(world.acme.addon)
+    manifest["api"]["production"]["base_url"] = "https://imported.example.com/heroku/resources"
+    return {"manifest_json": json.dumps(manifest)}
+
+
+PORTAL_ENTRIES = [
+    # Log in, sign up and passwords: django.contrib.auth's pages --------------------------------
+    Entry("", {"GET": by_role(redirect("/provider/home"), anonymous=redirect("/accounts/login/"))}),
+    Entry("provider/home", {"GET": logged_in_page()}),
+    Entry(
+        "accounts/signup/",
+        {"GET": everyone()},
+        note="open to anyone; a POST creates an account, which is its purpose",
+    ),
+    Entry(
+        "accounts/login/",
+        {"GET": by_role(redirect("/provider/home"), anonymous=OK)},
+        note="a POST only logs in with a correct password",
+    ),
+    Entry(
+        "accounts/logout/",
+        {"GET": everyone(NOT_ALLOWED), "POST": everyone(redirect("/accounts/login/"))},
+    ),
+    Entry(
+        "accounts/password_change/",
+        {
+            "GET": logged_in_page(),
+            "POST": logged_in_page(redirect("/accounts/password_change/done/")),
+        },
+        data=lambda world: {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase 42",
+            "new_password2": "a brand new passphrase 42",
+        },
+    ),
+    Entry("accounts/password_change/done/", {"GET": logged_in_page()}),
+    Entry(
+        "accounts/password_reset/",
+        {"GET": everyone()},
+        note="open to anyone; a POST emails the address's owner, never the requester",
+    ),
+    Entry("accounts/password_reset/done/", {"GET": everyone()}),
+    Entry(
+        "accounts/reset/<uidb64>/<token>/",
+        {"GET": everyone()},
+        kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"},
+        note="an invalid link shows the 'invalid link' page to anyone",
+    ),
+    Entry("accounts/reset/done/", {"GET": everyone()}),
+    # The provider home and the Company tab -----------------------------------------------------
+    Entry(
+        "provider/join/",
+        {"GET": logged_in_page(NOT_ALLOWED), "POST": logged_in_page(redirect("/provider/home"))},
+        note="a person joins the program for themself only",
+    ),
+    Entry(
+        "provider/companies/new/",
+        {
+            "GET": logged_in_page(),
+            "POST": by_role(
+                redirect("/company/new-co/users/"), anonymous=LOGIN, operator=FORBIDDEN
+            ),
+        },
+        data=lambda world: {"name": "New Co", "slug": "new-co"},
+        note="the operator has not joined the Provider Program",
+    ),
+    Entry(
+        "company/<slug:slug>/users/",
+        member_methods(None),
+        kwargs=acme_slug,
+    ),
+    Entry(
+        "company/<slug:slug>/users/add/",
+        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        kwargs=acme_slug,
+        data=lambda world: {"email": world.outsider.email, "permissions": all_rights},
+    ),
+    Entry(
+        "company/<slug:slug>/users/<int:pk>/permissions/",
+        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        kwargs=lambda world: {"slug": "acme", "pk": world.acme.target.pk},
+        foreign_kwargs=lambda world: {"slug": "acme", "pk": world.rival.target.pk},
+        data=lambda world: {"permissions": all_rights},
+    ),
+    Entry(
+        "company/<slug:slug>/users/<int:pk>/revoke/",
+        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        kwargs=lambda world: {"slug": "acme", "pk": world.acme.target.pk},
+        foreign_kwargs=lambda world: {"slug": "acme", "pk": world.rival.target.pk},
+    ),
+    Entry(
+        "company/<slug:slug>/ticket-notifications/",
+        {
+            "GET": member_page(None, NOT_ALLOWED),
+            "POST": member_page(None, ACME_TAB),
+        },
+        kwargs=acme_slug,
+        data=lambda world: {},
+        note="each person turns their own emails on or off",
+    ),
+    Entry(
+        "company/<slug:slug>/invitations/new/",
+        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        kwargs=acme_slug,
+        data=lambda world: {"email": "new-invitee@example.com", "permissions": all_rights},
+    ),
+    *[
+        Entry(
+            f"company/<slug:slug>/invitations/<int:pk>/{action}/",
+            {
+                "GET": member_page(Permission.MANAGE_COMPANY_USERS, NOT_ALLOWED),
+                "POST": member_page(Permission.MANAGE_COMPANY_USERS, ACME_TAB),
+            },
+            kwargs=lambda world: {"slug": "acme", "pk": world.acme.invitation.pk},
+            foreign_kwargs=lambda world: {"slug": "acme", "pk": world.rival.invitation.pk},
+        )
+        for action in ("resend", "cancel")
+    ],
+    Entry(
+        "invitations/<str:token>/",
+        {
+            "GET": everyone(),
+            "POST": by_role(FORBIDDEN, anonymous=redirect("/accounts/login/?next=")),
+        },
+        kwargs=lambda world: {"token": world.acme.invitation_token},
+        discloses=("invitee@acme.example",),
+        note="the signed link, emailed to the invitee, is the credential to see the invitation; "
+        "only the invited email may accept it",
+    ),
+    # Tickets -----------------------------------------------------------------------------------
+    Entry(
+        "tickets/",
+        {
+            "GET": by_role(
+                OK,
+                anonymous=LOGIN,
+                without__support_tickets=FORBIDDEN,
+                operator=FORBIDDEN,
+            )
+        },
+        note="lists only the tickets of companies where the person holds support_tickets",
+    ),
+    Entry(
+        "tickets/intake",
+        {"GET": everyone(NOT_ALLOWED), "POST": everyone(UNAUTHORIZED)},
+        data=lambda world: {
+            "addon": world.acme.addon.slug,
+            "subject": "Opened with a session only",
+            "body": "No bearer token.",
+            "requester_email": "customer@acme.example",
+        },
+        content_type="application/json",
+        note="a bearer token is the only credential; a session is not one",
+    ),
+    Entry(
+        "tickets/<int:pk>/",
+        member_methods(Permission.SUPPORT_TICKETS, post=redirect("/tickets/")),
+        kwargs=lambda world: {"pk": world.acme.ticket.pk},
+        foreign_kwargs=lambda world: {"pk": world.rival.ticket.pk},
+        data=lambda world: {"action": "message", "visibility": "internal", "body": "A note."},
+    ),
+    # The Add-on Partner API: basic auth with the manifest's id and password, never a session ----
+    Entry(
+        "heroku/resources",
+        {"GET": everyone(UNAUTHORIZED), "POST": everyone(UNAUTHORIZED)},
+        data=lambda world: {"uuid": "0b6e2f7d-1c5a-4a8e-9f3b-2e6d8c4a1b09", "plan": "basic"},
+        content_type="application/json",
+        logs=("addons.PartnerAPICall",),
+    ),
+    Entry(
+        "heroku/resources/<str:resource_uuid>",
+        {
+            "GET": everyone(UNAUTHORIZED),
+            "PUT": everyone(UNAUTHORIZED),
+            "DELETE": everyone(UNAUTHORIZED),
+        },
+        kwargs=lambda world: {"resource_uuid": str(world.acme.resource.uuid)},
+        data=lambda world: {"plan": "pro"},
+        content_type="application/json",
+        logs=("addons.PartnerAPICall",),
+    ),
+    # The add-on's settings pages ---------------------------------------------------------------
+    Entry("addons/", {"GET": logged_in_page()}, note="lists the person's own companies' add-ons"),
+    Entry(
+        "addons/<slug:slug>/", member_methods(None), kwargs=lambda w: {"slug": w.acme.addon.slug}
+    ),
+    Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/",
+        member_methods(None),
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+    ),
+    Entry(
+        "addons/<slug:slug>/manifest/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS,
+            post=redirect("/addons/acme-marker-search/manifest/"),
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        data=lambda world: {
+            "base_url": "https://changed.example.com/heroku/resources",
+            "sso_url": "https://changed.example.com/sso/login",
+            "regions": "us eu",
+            "config_vars_prefix": "",
+            "config_vars": "ACME_MARKER_SEARCH_URL",
+        },
+    ),
+    Entry(
+        "addons/<slug:slug>/manifest/import/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS,
+            post=redirect("/addons/acme-marker-search/manifest/"),
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        data=_manifest_import_data,
+    ),
+    Entry(
+        "addons/<slug:slug>/manifest/export/",
+        {
+            "GET": member_page(Permission.MANAGE_MANIFESTS, NOT_ALLOWED),
+            "POST": member_page(Permission.MANAGE_MANIFESTS, OK),
+        },
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        note="the one download that holds the password and SSO salt (audited)",
+    ),
+    Entry(
+        "addons/<slug:slug>/manifest/password/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS,
+            post=redirect("/addons/acme-marker-search/manifest/"),
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+    ),
+    Entry(
+        "addons/<slug:slug>/oauth-secret/",
+        member_methods(Permission.OAUTH_SECRETS, post=OK),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        note="the POST answer is the one page that shows the client secret (audited)",
+    ),
+    Entry(
+        "addons/<slug:slug>/oauth-secret/reset/",
+        member_methods(Permission.OAUTH_SECRETS, post=OK),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+    ),
+    Entry(
+        "addons/<slug:slug>/marketing/",
+        member_methods(
+            Permission.MARKETING_BILLING,
+            post=redirect("/addons/acme-marker-search/marketing/"),
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        data=lambda world: {
+            "marketing_description": "Changed.",
+            "billing_email": "billing@acme.example",
+        },
+    ),
+    Entry(
+        "addons/<slug:slug>/plans/",
+        member_methods(Permission.INSTALL_PLANS),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+    ),
+]
+
+
+# Add-on SSO and the resource dashboard: a session from Heroku's signed login, for one resource ----
+SSO_ENTRIES = [
+    Entry(
+        "sso/login",
+        {
+            "GET": everyone(NOT_ALLOWED),
+            "POST": everyone(redirect("/dashboard/")),
+        },
+        data=lambda world: sso_login_form(world.acme.resource),
+        note="Heroku's signed token is the credential, whoever posts it; it ends any portal login",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/",
+        {"GET": by_role(FORBIDDEN, sso_dashboard_user=OK)},
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        discloses=("Acme Marker Search", "acme-marker-search"),
+        note="a portal login is not an SSO session; an SSO session opens its own resource only; "
+        "the page shows the add-on's and the resource's names to their Heroku user",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/tickets/new",
+        {
+            "GET": by_role(FORBIDDEN, sso_dashboard_user=OK),
+            "POST": by_role(FORBIDDEN, sso_dashboard_user=redirect("/dashboard/")),
+        },
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        data=lambda world: {"subject": "From the dashboard", "body": "Please help."},
+        discloses=("Acme Marker Search", "acme-marker-search"),
+    ),
+]
+
+
+# The admin: every URL requires an operator -------------------------------------------------------
+# Everyone else is sent to the admin's login page, whatever the method, and changes nothing.
+def admin_only(operator: Answer) -> dict[str, Answer]:
+    return by_role(ADMIN_LOGIN, operator=operator)
+
+
+def admin_object(model) -> Kwargs:
+    """The first row of MODEL (the world has one of every model the admin shows)."""
+
+    def kwargs(world: World) -> dict:
+        return {"object_id": model._default_manager.order_by("pk").first().pk}
+
+    return kwargs
+
+
+# What the operator gets where the admin refuses an action to everyone (rows written only by
+# services or by Heroku): model label -> view -> answer.
+OPERATOR_ADMIN_OVERRIDES = {
+    "accounts.companyuser": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "accounts.invitation": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "accounts.auditevent": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "accounts.notification": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.addonresource": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.syncrun": {"add": FORBIDDEN},
+    "addons.partnerapicall": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.ticket": {"delete": FORBIDDEN},
+    "django_q.success": {"add": FORBIDDEN},
+    "django_q.ormq": {"add": FORBIDDEN},
+    "django_q.failure": {"add": FORBIDDEN},
+}
+
+
+def admin_model_entries(site) -> list[Entry]:
+    """The standard views of every model registered with SITE."""
+    entries = []
+    for model in site._registry:
+        label = model._meta.label_lower
+        base = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
+        overrides = OPERATOR_ADMIN_OVERRIDES.get(label, {})
+        obj = admin_object(model)
+
+        def answers(view: str, ok: Answer = OK, overrides=overrides) -> dict:
+            # Everyone but the operator is refused a POST too; the operator's own forms are
+            # tested with the admin (tests/*/test_admin*.py).
+            return {
+                "GET": admin_only(overrides.get(view, ok)),
+                "POST": admin_only(NOT_TRIED),
+            }
+
+        change_redirect = redirect(f"/{base}")  # then the object's id and change/
+        entries += [
+            Entry(base, answers("changelist")),
+            Entry(base + "add/", answers("add")),
+            Entry(base + "<path:object_id>/history/", answers("history"), kwargs=obj),
+            Entry(base + "<path:object_id>/delete/", answers("delete"), kwargs=obj),
+            Entry(base + "<path:object_id>/change/", answers("change"), kwargs=obj),
+            Entry(base + "<path:object_id>/", answers("object", change_redirect), kwargs=obj),
+        ]
+    return entries
+
+
+ADMIN_ENTRIES = [
+    Entry("admin/", {"GET": admin_only(OK)}),
+    Entry(
+        "admin/login/",
+        {"GET": by_role(OK, anonymous=OK, operator=redirect("/admin/"))},
+        note="a logged-in non-operator sees 'you are not authorized' and the login form",
+    ),
+    Entry(
+        "admin/logout/",
+        {
+            "GET": by_role(redirect("/admin/"), operator=NOT_ALLOWED),
+            "POST": by_role(redirect("/admin/"), operator=redirect("/accounts/login/")),
+        },
+        note="the admin sends anyone but an operator to its index, which asks them to log in",
+    ),
+    Entry("admin/password_change/", {"GET": admin_only(OK)}),
+    Entry("admin/password_change/done/", {"GET": admin_only(OK)}),
+    Entry("admin/autocomplete/", {"GET": admin_only(FORBIDDEN)}),
+    Entry("admin/jsi18n/", {"GET": admin_only(OK)}),
+    Entry(
+        "admin/r/<path:content_type_id>/<path:object_id>/",
+        {"GET": admin_only(redirect("http://testserver/company/acme/users/"))},
+        kwargs=lambda world: {
+            "content_type_id": __import__(
+                "django.contrib.contenttypes.models", fromlist=["ContentType"]
+            )
+            .ContentType.objects.get_for_model(world.acme.company)
+            .pk,
+            "object_id": world.acme.company.pk,
+        },
+    ),
+    Entry(
+        "admin/^(?P<app_label>auth|django_q|accounts|addons)/$",
+        {"GET": admin_only(OK)},
+        kwargs=lambda world: {"app_label": "addons"},
+    ),
+    Entry(
+        "admin/(?P<url>.*)$",
+        {"GET": admin_only(NOT_FOUND)},
+        kwargs=lambda world: {"url": "no-such-page/"},
+    ),
+    Entry(
+        "admin/accounts/user/<id>/password/",
+        {"GET": admin_only(OK), "POST": admin_only(NOT_TRIED)},
+        kwargs=lambda world: {"id": world.acme.target.user.pk},
+    ),
+    Entry(
+        "admin/accounts/company/<int:object_id>/add-company-user/",
+        {
+            "GET": admin_only(OK),
+            "POST": admin_only(redirect("/admin/accounts/company/")),
+        },
+        kwargs=lambda world: {"object_id": world.acme.company.pk},
+        data=lambda world: {"email": world.outsider.email, "permissions": all_rights},
+    ),
+    Entry(
+        "admin/accounts/companyuser/<int:object_id>/revoke/",
+        {
+            "GET": admin_only(OK),
+            "POST": admin_only(redirect("/admin/accounts/company/")),
+        },
+        kwargs=lambda world: {"object_id": world.acme.target.pk},
+        data=lambda world: {"confirm": "yes"},
+    ),
+]
