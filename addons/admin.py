@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
+from accounts.admin import ReadOnlyAdminMixin
 from addons import tickets
 from addons.exceptions import TicketError
 from addons.models import (
@@ -46,6 +47,14 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name", "addon__slug", "addon__name")
 
 
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """History that only services write, shown on its parent's page."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
 # Tickets ---------------------------------------------------------------------------------------
 
 
@@ -71,19 +80,10 @@ class TicketAddForm(forms.ModelForm):
         return cleaned
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
     fields = ["created_at", "kind", "actor_email", "body", "details"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ticket)
@@ -212,21 +212,6 @@ STATUS_BADGE_CLASSES = {
 }
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class AccessGrantInline(ReadOnlyInline):
     model = AccessGrant
     verbose_name = "person who may use this resource"
@@ -353,7 +338,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerAPICall)
-class PartnerAPICallAdmin(admin.ModelAdmin):
+class PartnerAPICallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The Partner API call log: read-only, and it holds no body, header or secret."""
 
     list_display = (
@@ -369,12 +354,3 @@ class PartnerAPICallAdmin(admin.ModelAdmin):
     list_filter = ("status_code", "method", "addon")
     search_fields = ("resource_uuid", "path", "outcome")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

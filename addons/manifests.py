@@ -30,13 +30,8 @@ def _lock(addon: Addon) -> Addon:
     return Addon.objects.select_for_update().select_related("company").get(pk=addon.pk)
 
 
-@transaction.atomic
-def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
-    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON."""
-    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
+def _apply(*, addon: Addon, actor: User | None, changes: dict, action: str) -> Addon:
+    """Write the CHANGES that differ from ADDON's values, validated, and audit their names."""
     locked = _lock(addon)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     if not changed:
@@ -45,13 +40,20 @@ def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon
         setattr(locked, name, changes[name])
     locked.full_clean()
     locked.save(update_fields=[*changed, "updated_at"])
-    _audit(
-        addon=locked,
-        actor=actor,
-        action=AuditEvent.Action.MANIFEST_UPDATED,
-        fields=sorted(changed),
-    )
+    _audit(addon=locked, actor=actor, action=action, fields=sorted(changed))
     return locked
+
+
+@transaction.atomic
+def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
+    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON."""
+    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
+    return _apply(
+        addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.MANIFEST_UPDATED
+    )
 
 
 @transaction.atomic
@@ -120,19 +122,7 @@ def update_marketing_and_billing(
     *, addon: Addon, actor: User | None, marketing_description: str, billing_email: str
 ) -> Addon:
     """Set ADDON's marketing description and billing email."""
-    locked = _lock(addon)
     changes = {"marketing_description": marketing_description, "billing_email": billing_email}
-    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
-    if not changed:
-        return locked
-    for name in changed:
-        setattr(locked, name, changes[name])
-    locked.full_clean()
-    locked.save(update_fields=[*changed, "updated_at"])
-    _audit(
-        addon=locked,
-        actor=actor,
-        action=AuditEvent.Action.ADDON_SETTINGS_CHANGED,
-        fields=sorted(changed),
+    return _apply(
+        addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.ADDON_SETTINGS_CHANGED
     )
-    return locked

@@ -117,41 +117,42 @@ def add_internal_note(*, ticket: Ticket, body: str, actor) -> TicketEvent:
     return _add_message(ticket=ticket, body=body, actor=actor, kind=TicketEvent.Kind.INTERNAL_NOTE)
 
 
+def _change_field(*, ticket: Ticket, field: str, value, kind: str, actor, unchanged: str):
+    ticket = _lock(ticket)
+    _refuse_if_closed(ticket)
+    old = getattr(ticket, field)
+    if value == old:
+        raise NothingChangedError(unchanged.format(value.label.lower()))
+    setattr(ticket, field, value)
+    ticket.save(update_fields=[field, "updated_at"])
+    return _record_event(
+        ticket=ticket, kind=kind, actor=actor, details={"from": old, "to": value.value}
+    )
+
+
 @transaction.atomic
 def change_ticket_status(*, ticket: Ticket, status: str, actor) -> TicketEvent:
     """Set TICKET's status to STATUS; the requester is told."""
-    ticket = _lock(ticket)
-    _refuse_if_closed(ticket)
-    status = Ticket.Status(status)
-    if status == ticket.status:
-        raise NothingChangedError(f"The ticket is already {status.label.lower()}.")
-    old = ticket.status
-    ticket.status = status
-    ticket.save(update_fields=["status", "updated_at"])
-    return _record_event(
+    return _change_field(
         ticket=ticket,
+        field="status",
+        value=Ticket.Status(status),
         kind=TicketEvent.Kind.STATUS_CHANGED,
         actor=actor,
-        details={"from": old, "to": status.value},
+        unchanged="The ticket is already {}.",
     )
 
 
 @transaction.atomic
 def change_ticket_priority(*, ticket: Ticket, priority: str, actor) -> TicketEvent:
     """Set TICKET's priority to PRIORITY."""
-    ticket = _lock(ticket)
-    _refuse_if_closed(ticket)
-    priority = Ticket.Priority(priority)
-    if priority == ticket.priority:
-        raise NothingChangedError(f"The priority is already {priority.label.lower()}.")
-    old = ticket.priority
-    ticket.priority = priority
-    ticket.save(update_fields=["priority", "updated_at"])
-    return _record_event(
+    return _change_field(
         ticket=ticket,
+        field="priority",
+        value=Ticket.Priority(priority),
         kind=TicketEvent.Kind.PRIORITY_CHANGED,
         actor=actor,
-        details={"from": old, "to": priority.value},
+        unchanged="The priority is already {}.",
     )
 
 
