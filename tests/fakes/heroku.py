@@ -326,6 +326,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one write (see `_send`) with Nagle off: otherwise the body waits
+    # for the client's delayed ACK of the headers, adding ~40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format, *args):  # quiet
@@ -356,9 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: Any = None, headers: dict | None = None, raw=None):
-        body = (
-            raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
-        )
+        if raw is not None:
+            body = raw
+        elif isinstance(payload, bytes):
+            body = payload  # already serialized (see `_ok`)
+        else:
+            body = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -366,9 +372,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("RateLimit-Remaining", str(max(self.fake.remaining, 0)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if body:
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def _error(self, status: int, error_id: str, message: str):
         self._send(status, {"id": error_id, "message": message})
@@ -478,15 +485,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._list(world.team_members[team["id"]], default_field="email")
         return self._error(404, "not_found", f"No route for {method} {path}.")
 
-    def _etag(self, payload) -> str:
-        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        return f'"{digest}"'
-
     def _ok(self, payload, status=200, headers=None):
-        etag = self._etag(payload)
+        # Serialize once: the ETag is the digest of the very bytes sent.
+        body = json.dumps(payload).encode()
+        etag = f'"{hashlib.sha1(body).hexdigest()}"'
         if status in (200, 206) and self.headers.get("If-None-Match") == etag:
             return self._send(304, None, {"ETag": etag})
-        return self._send(status, payload, {"ETag": etag, **(headers or {})})
+        return self._send(status, body, {"ETag": etag, **(headers or {})})
 
     def _list(self, items: list[dict], default_field: str):
         range_header = self.headers.get("Range", f"{default_field} ..")
