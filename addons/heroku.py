@@ -251,15 +251,18 @@ class Pacer:
         self.clock = clock
         self.jitter = jitter
         self._lock = threading.Lock()
-        self._next_at = 0.0
+        self._last_at = float("-inf")  # when the latest request was let go
+        self._hold_until = float("-inf")  # a 429's back-off
         self._spacing = 0.0
 
     def wait(self) -> float:
         """Sleep until this thread may send a request; return the delay slept."""
         with self._lock:
             now = self.clock()
-            at = max(self._next_at, now)
-            self._next_at = at + self._spacing
+            # The spacing is read now, not reserved when the previous request left: so the
+            # very next request already obeys the RateLimit-Remaining of the latest answer.
+            at = max(self._last_at + self._spacing, self._hold_until, now)
+            self._last_at = at
         delay = at - now
         if delay > 0:
             self.sleep(delay)
@@ -281,7 +284,7 @@ class Pacer:
     def back_off(self, delay: float) -> None:
         """Hold every thread's next request for DELAY seconds."""
         with self._lock:
-            self._next_at = max(self._next_at, self.clock() + delay)
+            self._hold_until = max(self._hold_until, self.clock() + delay)
 
 
 class PoolKeyCachingAdapter(HTTPAdapter):

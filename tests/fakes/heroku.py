@@ -34,6 +34,7 @@ import socket
 import threading
 import time
 import uuid as uuidlib
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -263,6 +264,8 @@ class FakeHeroku:
         self.record = record
         self.requests: list[tuple[str, str, dict]] = []
         self.count = 0
+        # Requests per path, kept even when RECORD is off (e.g. to check nothing is fetched twice).
+        self.path_counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.fake = self
@@ -306,6 +309,7 @@ class FakeHeroku:
         with self.lock:
             self.requests.clear()
             self.count = 0
+            self.path_counts.clear()
             self.remaining = self.rate_limit
 
     def _take_fault(self, path: str) -> Fault | None:
@@ -388,6 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._control(method, path, body)
         with fake.lock:
             fake.count += 1
+            fake.path_counts[path] += 1
             if fake.record:
                 fake.requests.append((method, path, dict(self.headers)))
         if fake.latency:
@@ -559,6 +564,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.loads(body or b"{}")
         if path == "/_fake/stats":
             return self._send(200, {"requests": fake.count, "remaining": fake.remaining})
+        if path == "/_fake/counts":  # requests per path since the last reset
+            with fake.lock:
+                return self._send(200, dict(fake.path_counts))
         if path == "/_fake/reset-counters":
             fake.reset_counters()
             return self._send(200, {})
