@@ -30,7 +30,9 @@ import json
 import random
 import re
 import secrets
+import signal
 import socket
+import sys
 import threading
 import time
 import uuid as uuidlib
@@ -606,6 +608,8 @@ def main(argv=None):
     fake = FakeHeroku(
         world, latency=args.latency, port=args.port, rate_limit=args.rate_limit, record=False
     )
+    # SIGTERM ends it cleanly (exit status 0), as the smoke fixtures expect of their processes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake Heroku on {fake.url} with {len(fake.world.addons)} resources", flush=True)
     try:
         fake.server.serve_forever()
