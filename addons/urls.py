@@ -1,6 +1,6 @@
 from django.urls import path
 
-from addons import views
+from addons import sso_views, views
 
 app_name = "addons"
 
@@ -47,4 +47,15 @@ urlpatterns += [
     ),
     path(addon + "marketing/", views.MarketingBillingView.as_view(), name="marketing"),
     path(addon + "plans/", views.PlanInstallView.as_view(), name="plans"),
+]
+
+# Add-on SSO and the resource dashboard (addons.sso, addons.sso_views).
+urlpatterns += [
+    path("sso/login", sso_views.sso_login, name="sso-login"),
+    path("dashboard/<uuid:resource_uuid>/", sso_views.DashboardView.as_view(), name="dashboard"),
+    path(
+        "dashboard/<uuid:resource_uuid>/tickets/new",
+        sso_views.DashboardTicketCreateView.as_view(),
+        name="dashboard-ticket-create",
+    ),
 ]

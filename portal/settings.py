@@ -148,6 +148,16 @@ HEROKU_ID_URL = env.str("HEROKU_ID_URL", default="https://id.heroku.com").rstrip
 HEROKU_API_TIMEOUT = env.float("HEROKU_API_TIMEOUT", default=10.0)
 ACCESS_LIST_MAX_AGE = env.int("ACCESS_LIST_MAX_AGE", default=300)
 SSO_SESSION_AGE = env.int("SSO_SESSION_AGE", default=3600)
+# Add-on SSO (see README, "Add-on SSO"). A token is valid for SSO_TOKEN_MAX_AGE seconds after its
+# timestamp and SSO_CLOCK_SKEW seconds before it; the legacy resource_token (sha1, not bound to a
+# user) is refused unless SSO_ALLOW_LEGACY_TOKEN is set.
+SSO_TOKEN_MAX_AGE = env.int("SSO_TOKEN_MAX_AGE", default=300)
+SSO_CLOCK_SKEW = env.int("SSO_CLOCK_SKEW", default=60)
+SSO_ALLOW_LEGACY_TOKEN = env.bool("SSO_ALLOW_LEGACY_TOKEN", default=False)
+# A stale or non-matching access list is re-fetched during the login with this timeout; when that
+# fails, the stored list still decides for SSO_STALE_GRACE seconds after its last successful sync.
+SSO_REFETCH_TIMEOUT = env.float("SSO_REFETCH_TIMEOUT", default=3.0)
+SSO_STALE_GRACE = env.int("SSO_STALE_GRACE", default=3600)
 SYNC_CONCURRENCY = env.int("SYNC_CONCURRENCY", default=16)
 SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
 # A sync that would remove more than this share of a list (of 4 or more) at once is refused.

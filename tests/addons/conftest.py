@@ -1,16 +1,22 @@
 """Fixtures for the add-on tests: add-ons, plans, resources the fake Heroku knows, and a client
 that plays Heroku against the Partner API."""
 
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import Company
-from addons.models import Addon, AddonResource, Plan
+from addons.models import AccessGrant, Addon, AddonResource, Plan
+from addons.sso import legacy_token, user_scoped_token
 from tests.addons.partner_api import Heroku
 
 CLIENT_SECRET = "client-secret-for-tests"
+SSO_SALT = "kL9vQ2sX7mN4pR8tW1yZ5bC3dF6gH0jA"  # 32 characters, as Heroku generates
+HEROKU_USER_ID = "7d2f0b6e-5c1a-4a8e-9f3b-2e6d8c4a1b09"
+HEROKU_EMAIL = "dev@example.com"
 
 
 @pytest.fixture
@@ -25,6 +31,7 @@ def addon(company):
         sso_url="https://portal.example.com/sso/login",
         regions=["us", "eu"],
         config_vars=["ACME_SEARCH_URL"],
+        sso_salt=SSO_SALT,
     )
     Plan.objects.create(addon=addon, slug="basic", name="Basic", price_cents=0)
     Plan.objects.create(addon=addon, slug="pro", name="Pro", price_cents=2500)
@@ -136,3 +143,78 @@ def personal_resource(make_resource):
         owner="owner@example.com",
         collaborators=["a@example.com", "b@example.com"],
     )
+
+
+@pytest.fixture
+def resource(addon, plan):
+    """A provisioned resource whose access list was synced just now."""
+    return AddonResource.objects.create(
+        uuid=uuid.uuid4(),
+        addon=addon,
+        plan=plan,
+        name="acme-search-curved-12345",
+        state=AddonResource.State.PROVISIONED,
+        app_name="happy-app",
+        config={"ACME_SEARCH_URL": "https://search.acme.example/happy"},
+        last_synced_at=timezone.now(),
+        sync_status=AddonResource.SyncStatus.OK,
+    )
+
+
+@pytest.fixture
+def other_resource(addon, plan):
+    return AddonResource.objects.create(
+        uuid=uuid.uuid4(),
+        addon=addon,
+        plan=plan,
+        state=AddonResource.State.PROVISIONED,
+        app_name="other-app",
+        last_synced_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def grant(resource):
+    """The Heroku user HEROKU_USER_ID is a collaborator of the resource's app."""
+    return AccessGrant.objects.create(
+        resource=resource,
+        email=HEROKU_EMAIL,
+        heroku_user_id=HEROKU_USER_ID,
+        sources=[AccessGrant.Source.COLLABORATOR],
+        role="collaborator",
+    )
+
+
+def sso_form(
+    resource,
+    *,
+    user_id=HEROKU_USER_ID,
+    email=HEROKU_EMAIL,
+    timestamp=None,
+    salt=SSO_SALT,
+    nav_data="eyJhcHBuYW1lIjoiaGFwcHktYXBwIn0=",
+):
+    """Return the form Heroku would post to log USER_ID in to RESOURCE, signed with SALT."""
+    resource_id = str(resource.uuid if hasattr(resource, "uuid") else resource)
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "resource_id": resource_id,
+        "timestamp": timestamp,
+        "user_scoped_resource_token": user_scoped_token(
+            resource_id=resource_id, salt=salt, timestamp=timestamp, user_id=user_id, email=email
+        ),
+        "resource_token": legacy_token(resource_id=resource_id, salt=salt, timestamp=timestamp),
+        "email": email,
+        "user_id": user_id,
+        "app": "happy-app",
+        "context_app": "happy-app",
+        "nav-data": nav_data,
+    }
+
+
+@pytest.fixture
+def sso_client(client, resource, grant):
+    """A browser with a Heroku SSO session for RESOURCE as the user of GRANT."""
+    response = client.post("/sso/login", sso_form(resource))
+    assert response.status_code == 302, response.content
+    return client

@@ -1,0 +1,226 @@
+"""The resource dashboard: what it shows, who may see it, and when its SSO session ends."""
+
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from addons.models import AccessGrant, AddonResource
+from addons.sso import SESSION_KEY
+from tests.addons.conftest import HEROKU_EMAIL, sso_form
+
+pytestmark = pytest.mark.django_db
+
+
+def dashboard_url(resource):
+    return reverse("addons:dashboard", args=[resource.uuid])
+
+
+def ticket_url(resource):
+    return reverse("addons:dashboard-ticket-create", args=[resource.uuid])
+
+
+def assert_session_ended(client, response, text):
+    assert response.status_code == 403
+    assert text in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_url_names(resource):
+    assert dashboard_url(resource) == f"/dashboard/{resource.uuid}/"
+    assert ticket_url(resource) == f"/dashboard/{resource.uuid}/tickets/new"
+
+
+def test_the_dashboard_shows_the_resource_and_who_can_access_it(sso_client, resource):
+    AccessGrant.objects.create(
+        resource=resource,
+        email="lead@example.com",
+        sources=[AccessGrant.Source.COLLABORATOR, AccessGrant.Source.TEAM_MEMBER],
+        role="admin",
+    )
+    response = sso_client.get(dashboard_url(resource))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ("happy-app", "Basic", "Provisioned", "ACME_SEARCH_URL"):
+        assert text in page
+    assert "https://search.acme.example/happy" in page
+    assert "Who can access this add-on" in page
+    assert HEROKU_EMAIL in page and "lead@example.com" in page
+    assert "Collaborator, Team member" in page
+    assert f'href="{ticket_url(resource)}"' in page
+    assert "Open a support ticket" in page
+
+
+def test_the_dashboard_shows_no_account_controls(sso_client, resource):
+    page = sso_client.get(dashboard_url(resource)).content.decode().lower()
+    for control in ("log out", "logout", "password", "sign up", "log in", 'href="/admin/'):
+        assert control not in page
+
+
+def test_the_dashboard_query_count_does_not_grow_with_the_list(
+    sso_client, resource, django_assert_num_queries
+):
+    # session, resource (with add-on and plan), grant re-check, list count, list page
+    with django_assert_num_queries(5):
+        sso_client.get(dashboard_url(resource))
+    AccessGrant.objects.bulk_create(
+        AccessGrant(resource=resource, email=f"p{i}@example.com", sources=["team_member"])
+        for i in range(30)
+    )
+    with django_assert_num_queries(5):
+        response = sso_client.get(dashboard_url(resource))
+    assert "p29@example.com" in response.content.decode()
+
+
+def test_a_long_access_list_is_shown_a_page_at_a_time(sso_client, resource):
+    AccessGrant.objects.bulk_create(
+        AccessGrant(resource=resource, email=f"p{i:03}@example.com", sources=["team_member"])
+        for i in range(150)
+    )
+    first = sso_client.get(dashboard_url(resource)).content.decode()
+    assert "p000@example.com" in first and "p120@example.com" not in first
+    assert "151 people" in first and "Page 1 of 2" in first
+    second = sso_client.get(dashboard_url(resource) + "?page=2").content.decode()
+    assert "p120@example.com" in second and "p000@example.com" not in second
+
+
+def test_a_portal_login_is_not_a_dashboard_session(client, resource, grant):
+    user = User.objects.create_user(HEROKU_EMAIL, "pw", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    response = client.get(dashboard_url(resource))
+    assert response.status_code == 403
+    assert "Open the add-on from" in response.content.decode()
+
+
+def test_no_session_at_all_is_refused(client, resource):
+    assert client.get(dashboard_url(resource)).status_code == 403
+
+
+@pytest.mark.urls("tests.addons.portal_probe_urls")
+def test_an_sso_session_is_not_a_portal_or_admin_login(sso_client, resource):
+    response = sso_client.get(dashboard_url(resource))
+    assert not response.wsgi_request.user.is_authenticated
+    admin = sso_client.get("/admin/")
+    assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
+    portal = sso_client.get("/probe/portal-page/")
+    assert portal.status_code == 302 and portal["Location"].startswith(reverse("login"))
+
+
+def test_an_sso_login_ends_a_portal_login_in_the_same_browser(client, resource, grant):
+    user = User.objects.create_user("staff@example.com", "pw", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    client.post("/sso/login", sso_form(resource))
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_session_for_one_resource_cannot_open_another(sso_client, resource, other_resource):
+    AccessGrant.objects.create(resource=other_resource, email=HEROKU_EMAIL)
+    assert sso_client.get(dashboard_url(other_resource)).status_code == 403
+    assert sso_client.get(ticket_url(other_resource)).status_code == 403
+    # The session for the first resource is untouched.
+    assert sso_client.get(dashboard_url(resource)).status_code == 200
+
+
+def test_the_session_expires_after_sso_session_age(sso_client, resource, time_machine, settings):
+    time_machine.move_to(timezone.now() + timedelta(seconds=settings.SSO_SESSION_AGE + 1))
+    response = sso_client.get(dashboard_url(resource))
+    assert response.status_code == 403
+    assert SESSION_KEY not in sso_client.session
+
+
+def test_the_session_age_is_checked_on_every_request(sso_client, resource, time_machine, settings):
+    """Even while the session row itself lives on, started_at bounds the SSO session."""
+    start = timezone.now()
+    time_machine.move_to(start + timedelta(seconds=599), tick=False)
+    settings.SSO_SESSION_AGE = 600
+    assert sso_client.get(dashboard_url(resource)).status_code == 200
+    time_machine.move_to(start + timedelta(seconds=601), tick=False)
+    assert_session_ended(sso_client, sso_client.get(dashboard_url(resource)), "expired")
+
+
+def test_removal_from_the_list_ends_the_session(sso_client, resource, grant):
+    assert sso_client.get(dashboard_url(resource)).status_code == 200
+    grant.delete()  # what the next sync does when Heroku no longer lists the person
+    response = sso_client.get(dashboard_url(resource))
+    assert_session_ended(sso_client, response, "no longer a collaborator or team member")
+    grant.save()  # coming back on the list does not revive an ended session
+    assert sso_client.get(dashboard_url(resource)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "state", [AddonResource.State.DEPROVISIONED, AddonResource.State.PROVISIONING]
+)
+def test_deprovisioning_ends_the_session(sso_client, resource, state):
+    AddonResource.objects.filter(pk=resource.pk).update(state=state)
+    response = sso_client.get(dashboard_url(resource))
+    assert_session_ended(sso_client, response, "no longer installed")
+
+
+def test_a_deleted_resource_ends_the_session(sso_client, resource):
+    resource.grants.all().delete()
+    resource.delete()
+    assert_session_ended(sso_client, sso_client.get(dashboard_url(resource)), "no longer installed")
+
+
+# Support tickets from the dashboard ------------------------------------------------------------
+@pytest.fixture
+def open_ticket_calls(monkeypatch):
+    """Stand in for addons.tickets; record how the dashboard calls open_ticket."""
+    calls = []
+    module = types.ModuleType("addons.tickets")
+    module.TicketSource = types.SimpleNamespace(DASHBOARD="dashboard")
+
+    def open_ticket(**kwargs):
+        calls.append(kwargs)
+        return types.SimpleNamespace(pk=42)
+
+    module.open_ticket = open_ticket
+    monkeypatch.setitem(sys.modules, "addons.tickets", module)
+    return calls
+
+
+def test_the_ticket_form_renders(sso_client, resource):
+    response = sso_client.get(ticket_url(resource))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="subject"' in page and 'name="body"' in page
+
+
+def test_the_ticket_form_needs_an_sso_session(client, resource):
+    assert client.get(ticket_url(resource)).status_code == 403
+    assert client.post(ticket_url(resource), {"subject": "s", "body": "b"}).status_code == 403
+
+
+def test_a_ticket_is_opened_as_the_sso_user(sso_client, resource, open_ticket_calls):
+    response = sso_client.post(ticket_url(resource), {"subject": "Slow", "body": "It is slow."})
+    assert response.status_code == 302 and response["Location"] == dashboard_url(resource)
+    [call] = open_ticket_calls
+    assert call["resource"] == resource and call["addon"] == resource.addon
+    assert call["requester_email"] == HEROKU_EMAIL
+    assert (call["subject"], call["body"], call["source"]) == ("Slow", "It is slow.", "dashboard")
+    assert "Ticket #42 opened" in sso_client.get(dashboard_url(resource)).content.decode()
+
+
+def test_an_incomplete_ticket_is_not_opened(sso_client, resource, open_ticket_calls):
+    response = sso_client.post(ticket_url(resource), {"subject": "", "body": ""})
+    assert response.status_code == 200
+    assert open_ticket_calls == []
+
+
+def test_without_the_ticket_service_the_form_says_so(sso_client, resource, monkeypatch):
+    if "addons.tickets" in sys.modules or _has_ticket_service():
+        pytest.skip("the ticket service is installed")
+    response = sso_client.post(ticket_url(resource), {"subject": "Slow", "body": "It is slow."})
+    assert response.status_code == 503
+    assert "not available yet" in response.content.decode()
+
+
+def _has_ticket_service():
+    import importlib.util
+
+    return importlib.util.find_spec("addons.tickets") is not None
