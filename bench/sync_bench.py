@@ -220,6 +220,7 @@ def post(url: str, path: str, data: dict):
 
 def count_queries() -> dict:
     """Count the writes of an unchanged re-sync, and the queries of a changed resource's sync."""
+    import collections
     import re
 
     import django
@@ -231,6 +232,9 @@ def count_queries() -> dict:
 
     from addons.models import AccessGrant, AddonResource, PlatformResponse
     from addons.sync import sync_resource
+
+    # CaptureQueriesContext keeps only the last 9,000 queries by default; a big run has more.
+    connection.queries_log = collections.deque(maxlen=10**7)
 
     def writes(queries):
         found = [q["sql"] for q in queries if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"])]
