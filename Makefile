@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-prod test test-fast lint bench load check-python clean
+.PHONY: run run-prod test test-fast lint bench bench-big bench-pages load check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -66,8 +66,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-# A first sync of a generated world against the fake Heroku in its own process (bench/README.md).
-BENCH_ARGS ?= --resources 1000 --latency 0.1 --concurrency 16
+# Sync benchmarks against the fake Heroku in its own process (bench/README.md, docs/benchmarks.md).
+# `make bench`: the fake's capacity, N=1000 at C=32, the unchanged re-sync and its writes, queries
+# per changed resource, and the straightforward client on 40 resources (a few minutes at most).
+# `make bench-big`: N=2000 (the throughput target) and N=10000 (peak RSS). `make bench-pages`.
+BENCH_ARGS ?= --resources 1000 --latency 0.1 --concurrency 32 --baseline 40
 bench: $(VENV)/.installed
 	$(BIN)/python bench/sync_bench.py $(BENCH_ARGS)
 
@@ -76,6 +79,13 @@ bench: $(VENV)/.installed
 LOAD_ARGS ?= --clients 50 --duration 30 --same-rounds 10
 load: $(VENV)/.installed
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+bench-big: $(VENV)/.installed
+	$(BIN)/python bench/sync_bench.py --resources 2000 --concurrency 32 --baseline 0
+	$(BIN)/python bench/sync_bench.py --resources 10000 --concurrency 32 --baseline 0 --skip-capacity
+
+bench-pages: $(VENV)/.installed
+	$(BIN)/python bench/pages_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

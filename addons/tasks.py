@@ -24,3 +24,9 @@ def sync_access_task() -> dict:
     """Sync every stale access list (run by the "sync_access" schedule)."""
     report = sync_resources(AddonResource.objects.stale(), trigger=SyncRun.Trigger.SCHEDULE)
     return report.as_json()
+
+
+def sync_chunk_task(uuids: list[str], trigger: str = SyncRun.Trigger.SCHEDULE) -> dict:
+    """Sync the resources with these UUIDS (one chunk of `sync_access --enqueue`)."""
+    report = sync_resources(AddonResource.objects.filter(uuid__in=uuids), trigger=trigger)
+    return report.as_json()

@@ -16,11 +16,13 @@ from addons.heroku import (
     MalformedResponse,
     NotFound,
     PlatformClient,
+    PoolKeyCachingAdapter,
     ResourceCredentials,
     ResponseCache,
     RetryLater,
     StoredResponse,
     TokenRejected,
+    platform_session,
 )
 from addons.sync import FetchJob, fetch_access_list
 
@@ -305,6 +307,33 @@ def test_a_low_ratelimit_remaining_spaces_the_next_requests(api, client, credent
     # The first request reserved no spacing; after "0 left" the next waits the full spacing;
     # after "4000 left" the spacing is gone again.
     assert clock.sleeps == [MAX_SPACING]
+
+
+def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, clock):
+    url = f"{API}/addons/{UUID}"
+    remaining = ["4000", "299", "200", "100", "0"]
+    for left in remaining:
+        api.get(url, json=addon_json(), headers={"RateLimit-Remaining": left})
+    api.get(url, json=addon_json())
+    for _ in range(len(remaining) + 1):
+        client.fetch_addon(UUID, credentials=credentials)
+    # Above LOW_WATER no request waits; below it, the very next request waits for the spacing
+    # the latest answer asked for: longer the less is left, up to MAX_SPACING when the pool is
+    # empty (one request per 0.8 s, Heroku's refill rate of 75 a minute).
+    delays = clock.sleeps
+    assert len(delays) == len(remaining) - 1  # nothing before the first, nor after "4000"
+    assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), delays
+    assert delays[-1] == MAX_SPACING
+
+
+def test_the_session_reads_the_environment_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    session = platform_session(API)
+    # Proxy settings still apply, but requests no longer re-reads them (nor ~/.netrc, nor the
+    # CA bundle path) on every call.
+    assert session.proxies["https"] == "http://proxy.test:3128"
+    assert session.trust_env is False
+    assert isinstance(session.get_adapter(API), PoolKeyCachingAdapter)
 
 
 def test_each_thread_gets_its_own_session(client):

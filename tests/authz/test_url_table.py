@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -199,6 +200,11 @@ def admin_rows(world):
     )
     if not Schedule.objects.exists():
         Schedule.objects.create(func="addons.tasks.sync_stale", name="authz")
+    # django-axes' records of logins (the login throttle).
+    attempt = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "x@example.com"}
+    AccessAttempt.objects.create(**attempt, failures_since_start=1, get_data="", post_data="")
+    AccessLog.objects.create(**attempt)
+    AccessFailureLog.objects.create(**attempt)
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.route or "/" for e in ENTRIES])

@@ -469,6 +469,10 @@ OPERATOR_ADMIN_OVERRIDES = {
     "django_q.success": {"add": FORBIDDEN},
     "django_q.ormq": {"add": FORBIDDEN},
     "django_q.failure": {"add": FORBIDDEN},
+    # django-axes writes its records of logins itself.
+    "axes.accessattempt": {"add": FORBIDDEN},
+    "axes.accesslog": {"add": FORBIDDEN},
+    "axes.accessfailurelog": {"add": FORBIDDEN},
 }
 
 
@@ -533,7 +537,7 @@ ADMIN_ENTRIES = [
         },
     ),
     Entry(
-        "admin/^(?P<app_label>auth|django_q|accounts|addons)/$",
+        "admin/^(?P<app_label>auth|django_q|axes|accounts|addons)/$",
         {"GET": admin_only(OK)},
         kwargs=lambda world: {"app_label": "addons"},
     ),

@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import uuid as uuidlib
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -265,6 +266,8 @@ class FakeHeroku:
         self.record = record
         self.requests: list[tuple[str, str, dict]] = []
         self.count = 0
+        # Requests per path, kept even when RECORD is off (e.g. to check nothing is fetched twice).
+        self.path_counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.fake = self
@@ -308,6 +311,7 @@ class FakeHeroku:
         with self.lock:
             self.requests.clear()
             self.count = 0
+            self.path_counts.clear()
             self.remaining = self.rate_limit
 
     def _take_fault(self, path: str) -> Fault | None:
@@ -328,6 +332,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one write (see `_send`) with Nagle off: otherwise the body waits
+    # for the client's delayed ACK of the headers, adding ~40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format, *args):  # quiet
@@ -358,9 +365,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: Any = None, headers: dict | None = None, raw=None):
-        body = (
-            raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
-        )
+        if raw is not None:
+            body = raw
+        elif isinstance(payload, bytes):
+            body = payload  # already serialized (see `_ok`)
+        else:
+            body = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -368,9 +378,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("RateLimit-Remaining", str(max(self.fake.remaining, 0)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if body:
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def _error(self, status: int, error_id: str, message: str):
         self._send(status, {"id": error_id, "message": message})
@@ -383,6 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._control(method, path, body)
         with fake.lock:
             fake.count += 1
+            fake.path_counts[path] += 1
             if fake.record:
                 fake.requests.append((method, path, dict(self.headers)))
         if fake.latency:
@@ -480,15 +492,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._list(world.team_members[team["id"]], default_field="email")
         return self._error(404, "not_found", f"No route for {method} {path}.")
 
-    def _etag(self, payload) -> str:
-        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        return f'"{digest}"'
-
     def _ok(self, payload, status=200, headers=None):
-        etag = self._etag(payload)
+        # Serialize once: the ETag is the digest of the very bytes sent.
+        body = json.dumps(payload).encode()
+        etag = f'"{hashlib.sha1(body).hexdigest()}"'
         if status in (200, 206) and self.headers.get("If-None-Match") == etag:
             return self._send(304, None, {"ETag": etag})
-        return self._send(status, payload, {"ETag": etag, **(headers or {})})
+        return self._send(status, body, {"ETag": etag, **(headers or {})})
 
     def _list(self, items: list[dict], default_field: str):
         range_header = self.headers.get("Range", f"{default_field} ..")
@@ -556,6 +566,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.loads(body or b"{}")
         if path == "/_fake/stats":
             return self._send(200, {"requests": fake.count, "remaining": fake.remaining})
+        if path == "/_fake/counts":  # requests per path since the last reset
+            with fake.lock:
+                return self._send(200, dict(fake.path_counts))
         if path == "/_fake/reset-counters":
             fake.reset_counters()
             return self._send(200, {})
@@ -601,6 +614,8 @@ def main(argv=None):
     fake = FakeHeroku(
         world, latency=args.latency, port=args.port, rate_limit=args.rate_limit, record=False
     )
+    # SIGTERM ends it cleanly (exit status 0), as the smoke fixtures expect of their processes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake Heroku on {fake.url} with {len(fake.world.addons)} resources", flush=True)
     # SIGTERM (how tests and process managers stop it) ends it as cleanly as Ctrl-C: exit 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

@@ -76,20 +76,26 @@ def test_a_database_locked_mid_run_fails_those_resources_and_leaves_every_list_w
     locker = Locker()
     applied: list[str] = []
     while_locked: set[str] = set()
-    real_apply = addons.sync.apply_fetch
+    real_apply_batch = addons.sync._apply_batch
+    locked_at: list[int] = []
 
-    def apply_with_a_lock_for_a_while(result, **kwargs):
-        if len(applied) == LOCK_AT:
+    # The writer applies the completed fetches in batches, each in one transaction: the lock is
+    # taken and released between batches, never inside the writer's own transaction.
+    def apply_with_a_lock_for_a_while(results, **kwargs):
+        if not locked_at and len(applied) >= LOCK_AT:
             locker.lock()
-        if len(applied) == LOCK_AT + LOCKED_FOR:
-            locker.release()
-        uuid = str(result.job.resource.uuid)
-        applied.append(uuid)
+            locked_at.append(len(applied))
+        uuids = [str(result.job.resource.uuid) for result in results]
+        applied.extend(uuids)
         if locker.held:
-            while_locked.add(uuid)
-        return real_apply(result, **kwargs)
+            while_locked.update(uuids)
+        try:
+            return real_apply_batch(results, **kwargs)
+        finally:
+            if locker.held and len(applied) >= locked_at[0] + LOCKED_FOR:
+                locker.release()
 
-    monkeypatch.setattr(addons.sync, "apply_fetch", apply_with_a_lock_for_a_while)
+    monkeypatch.setattr(addons.sync, "_apply_batch", apply_with_a_lock_for_a_while)
     try:
         code, report = sync_json()
     finally:
@@ -113,7 +119,7 @@ def test_a_database_locked_mid_run_fails_those_resources_and_leaves_every_list_w
     assert not AccessChange.objects.filter(sync_run=run, resource__uuid__in=failed).exists()
     assert not AddonResource.objects.exclude(sync_claimed_by="").exists()  # no claim left held
 
-    monkeypatch.setattr(addons.sync, "apply_fetch", real_apply)
+    monkeypatch.setattr(addons.sync, "_apply_batch", real_apply_batch)
     code, report = sync_json()
 
     assert (code, report["failed"], report["synced"]) == (0, 0, WORLD_SIZE), report

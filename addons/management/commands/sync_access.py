@@ -2,8 +2,10 @@
 
 import json
 import uuid
+from itertools import batched
 
 from django.core.management.base import BaseCommand, CommandError
+from django_q.tasks import async_task
 
 from addons.models import Addon, AddonResource, SyncRun
 from addons.sync import Status, sync_resources
@@ -55,6 +57,19 @@ class Command(BaseCommand):
             help="Fetch N resources at a time (default: SYNC_CONCURRENCY).",
         )
         parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Do not sync here: queue one django-q2 task per chunk of resources, for the "
+            "qcluster workers (on any number of machines) to share.",
+        )
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=100,
+            metavar="N",
+            help="With --enqueue: resources per task (default 100).",
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help='Print one JSON object: {"resources", "synced", "failed", "unchanged", '
@@ -65,6 +80,14 @@ class Command(BaseCommand):
         queryset = self.chosen_resources(options)
         if options["concurrency"] is not None and options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.", returncode=BAD_USAGE)
+        if options["chunk_size"] < 1:
+            raise CommandError("--chunk-size must be at least 1.", returncode=BAD_USAGE)
+        if options["enqueue"]:
+            if options["dry_run"] or options["force"]:
+                raise CommandError(
+                    "--enqueue does not take --dry-run or --force.", returncode=BAD_USAGE
+                )
+            return self.enqueue(queryset, options)
         interactive = not options["json"] and self.stdout.isatty()
         report = sync_resources(
             queryset,
@@ -84,6 +107,31 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{report.failed} of {report.synced + report.failed} resources failed to sync.",
                 returncode=SOME_FAILED,
+            )
+
+    def enqueue(self, queryset, options):
+        """Queue one sync task per chunk of QUERYSET's resources; print how many."""
+        uuids = (
+            queryset.exclude(state=AddonResource.State.DEPROVISIONED)
+            .order_by("pk")
+            .values_list("uuid", flat=True)
+            .iterator(chunk_size=2000)
+        )
+        tasks = resources = 0
+        for chunk in batched((str(value) for value in uuids), options["chunk_size"]):
+            async_task(
+                "addons.tasks.sync_chunk_task",
+                list(chunk),
+                SyncRun.Trigger.SCHEDULE.value,
+                task_name=f"sync_access chunk {tasks + 1}",
+            )
+            tasks += 1
+            resources += len(chunk)
+        if options["json"]:
+            self.stdout.write(json.dumps({"enqueued_tasks": tasks, "resources": resources}))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(f"Queued {tasks} sync tasks for {resources} resources.")
             )
 
     def chosen_resources(self, options):
