@@ -277,9 +277,13 @@ def authorize_sso_login(sso: SSORequest, *, now: datetime | None = None) -> SSOL
 def start_sso_session(request, login: SSOLogin, *, now: datetime | None = None) -> None:
     """Replace REQUEST's session with a Heroku SSO session for LOGIN (never a Django login)."""
     now = now or timezone.now()
-    # logout() flushes the session under a new key and ends any portal login in this browser: an
-    # SSO session must never carry a portal or admin login, nor one session fixed by someone else.
-    logout(request)
+    # A new session key, always: an SSO session must never carry a portal or admin login, nor a
+    # session fixed by someone else. logout() (which also tells its listeners, django-axes among
+    # them) is needed only when a portal user is logged in; otherwise flushing is the same.
+    if request.user.is_authenticated:
+        logout(request)
+    else:
+        request.session.flush()
     request.session[SESSION_KEY] = {
         "resource": str(login.resource.uuid),
         "user_id": login.user_id,
