@@ -157,7 +157,16 @@ def test_two_clusters_share_an_enqueued_sync_without_overlap(
                 process=process,
             )
 
-        result = manage("sync_access", "--enqueue", "--chunk-size", str(CHUNK), "--json", env=env)
+        result = manage(
+            "sync_access",
+            "--enqueue",
+            "--addon",
+            "scale-out",
+            "--chunk-size",
+            str(CHUNK),
+            "--json",
+            env=env,
+        )
         assert result.returncode == 0, result.stderr
         tasks = -(-RESOURCES // CHUNK)
         assert json.loads(result.stdout) == {"enqueued_tasks": tasks, "resources": RESOURCES}
