@@ -293,6 +293,8 @@ def _event_summary(event) -> str:
             return f"status changed to {_label(event.ticket.Status, event.details.get('to'))}"
         case "priority_changed":
             return f"priority changed to {_label(event.ticket.Priority, event.details.get('to'))}"
+        case "assigned":
+            return f"assigned to {event.details.get('to') or 'nobody'}"
         case _:
             return event.get_kind_display().lower()
 

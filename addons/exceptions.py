@@ -37,6 +37,13 @@ class AlreadyEscalatedError(TicketError):
         super().__init__("This ticket is already in the add-on's support queue.")
 
 
+class TicketAssigneeError(TicketError):
+    """A ticket is assigned only to a user of its company who handles support tickets."""
+
+    def __init__(self, email: str):
+        super().__init__(f"{email} is not a user of this company who handles support tickets.")
+
+
 class NothingChangedError(TicketError):
     """The requested value is the one the ticket already has."""
 

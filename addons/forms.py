@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from accounts.models import CompanyUser, User
+from accounts.permissions import Permission
 from addons.models import Addon, Ticket
 
 
@@ -62,6 +64,21 @@ class TicketStatusForm(forms.Form):
 
 class TicketPriorityForm(forms.Form):
     priority = forms.ChoiceField(choices=Ticket.Priority.choices)
+
+
+class TicketAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Nobody", label="Assignee"
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The company's users who handle tickets: the only people a ticket may go to.
+        self.fields["assignee"].queryset = User.objects.filter(
+            memberships__in=CompanyUser.objects.for_company(
+                ticket.addon.company_id
+            ).with_permission(Permission.SUPPORT_TICKETS)
+        ).order_by("email")
 
 
 MAX_MANIFEST_BYTES = 64 * 1024

@@ -13,12 +13,15 @@ from enum import StrEnum
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import CompanyUser
 from accounts.notifications import notify_ticket_event
+from accounts.permissions import Permission
 from addons.exceptions import (
     AlreadyEscalatedError,
     EmptyMessageError,
     NothingChangedError,
     ResourceNotOfAddonError,
+    TicketAssigneeError,
     TicketClosedError,
 )
 from addons.models import Addon, AddonResource, Ticket, TicketEvent
@@ -153,6 +156,31 @@ def change_ticket_priority(*, ticket: Ticket, priority: str, actor) -> TicketEve
         kind=TicketEvent.Kind.PRIORITY_CHANGED,
         actor=actor,
         unchanged="The priority is already {}.",
+    )
+
+
+@transaction.atomic
+def assign_ticket(*, ticket: Ticket, assignee, actor) -> TicketEvent:
+    """Give TICKET to ASSIGNEE, a user of its company who handles tickets, or to nobody (None)."""
+    ticket = _lock(ticket)
+    _refuse_if_closed(ticket)
+    if assignee is not None and not (
+        CompanyUser.objects.for_company(ticket.addon.company_id)
+        .with_permission(Permission.SUPPORT_TICKETS)
+        .filter(user=assignee)
+        .exists()
+    ):
+        raise TicketAssigneeError(assignee.email)
+    if (assignee.pk if assignee else None) == ticket.assignee_id:
+        raise NothingChangedError("The ticket already has that assignee.")
+    old = ticket.assignee.email if ticket.assignee else None
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    return _record_event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ASSIGNED,
+        actor=actor,
+        details={"from": old, "to": assignee.email if assignee else None},
     )
 
 

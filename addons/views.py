@@ -27,6 +27,7 @@ from addons.forms import (
     ManifestForm,
     ManifestImportForm,
     MarketingBillingForm,
+    TicketAssignForm,
     TicketFilterForm,
     TicketMessageForm,
     TicketPriorityForm,
@@ -89,6 +90,7 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         "message": TicketMessageForm,
         "status": TicketStatusForm,
         "priority": TicketPriorityForm,
+        "assign": TicketAssignForm,
     }
 
     def dispatch(self, request, *args, **kwargs):
@@ -107,6 +109,9 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
             "message_form": TicketMessageForm(),
             "status_form": TicketStatusForm(initial={"status": self.ticket.status}),
             "priority_form": TicketPriorityForm(initial={"priority": self.ticket.priority}),
+            "assign_form": TicketAssignForm(
+                ticket=self.ticket, initial={"assignee": self.ticket.assignee_id}
+            ),
         }
         forms.update(kwargs)
         return super().get_context_data(
@@ -122,7 +127,8 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         if action not in self.forms:
             messages.error(request, "Unknown action.")
             return redirect(self.ticket)
-        form = self.forms[action](request.POST)
+        extra = {"ticket": self.ticket} if action == "assign" else {}
+        form = self.forms[action](request.POST, **extra)
         if not form.is_valid():
             return self.render_to_response(
                 self.get_context_data(**{f"{action}_form": form}), status=400
@@ -148,8 +154,13 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         if action == "status":
             tickets.change_ticket_status(ticket=self.ticket, status=data["status"], actor=user)
             return "Status changed."
-        tickets.change_ticket_priority(ticket=self.ticket, priority=data["priority"], actor=user)
-        return "Priority changed."
+        if action == "priority":
+            tickets.change_ticket_priority(
+                ticket=self.ticket, priority=data["priority"], actor=user
+            )
+            return "Priority changed."
+        tickets.assign_ticket(ticket=self.ticket, assignee=data["assignee"], actor=user)
+        return "Assignee changed."
 
 
 @method_decorator(csrf_exempt, name="dispatch")
