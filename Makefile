@@ -21,7 +21,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet ".[dev]"
 	touch $@
 
-run: $(VENV)/.installed
+# A developer checkout reads .env (git-ignored) for DEBUG=true, so that plain `python manage.py …`
+# works; production has no .env and sets its variables in the environment.
+.env:
+	cp .env.example $@
+	@echo "Created .env from .env.example (DEBUG=true, for development only)."
+
+run: $(VENV)/.installed | .env
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py load_demo_data
 	@echo "Serving http://$(HOST):$(PORT)/ with a django-q2 worker. Ctrl-C stops both."
@@ -58,10 +64,10 @@ run-prod: $(VENV)/.installed .env.prod
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn portal.wsgi --bind $(HOST):$(PORT) --log-file -
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed | .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed | .env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
