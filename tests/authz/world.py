@@ -15,8 +15,8 @@ from accounts import services
 from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
-from addons.sso import legacy_token, user_scoped_token
 from addons.tickets import TicketSource, open_ticket
+from tests.addons.conftest import sso_form
 
 PASSWORD = "authz-table password 1"
 
@@ -212,20 +212,12 @@ def build_world() -> World:
 def sso_login_form(resource: AddonResource, *, salt: str = ACME_SSO_SALT, age: int = 0) -> dict:
     """Return the form Heroku posts to /sso/login to log the dashboard user in to RESOURCE,
     signed AGE seconds ago (each token is accepted once: a second login needs another age)."""
-    resource_id, timestamp = str(resource.uuid), str(int(time.time()) - age)
-    return {
-        "resource_id": resource_id,
-        "timestamp": timestamp,
-        "user_scoped_resource_token": user_scoped_token(
-            resource_id=resource_id,
-            salt=salt,
-            timestamp=timestamp,
-            user_id=DASHBOARD_USER_ID,
-            email=DASHBOARD_USER_EMAIL,
-        ),
-        "resource_token": legacy_token(resource_id=resource_id, salt=salt, timestamp=timestamp),
-        "email": DASHBOARD_USER_EMAIL,
-        "user_id": DASHBOARD_USER_ID,
-        "app": resource.app_name,
-        "context_app": resource.app_name,
-    }
+    form = sso_form(
+        resource,
+        user_id=DASHBOARD_USER_ID,
+        email=DASHBOARD_USER_EMAIL,
+        timestamp=int(time.time()) - age,
+        salt=salt,
+    )
+    del form["nav-data"]
+    return {**form, "app": resource.app_name, "context_app": resource.app_name}

@@ -22,6 +22,15 @@ def log_in(page: Page, base_url: str, email: str, password: str, *, path: str = 
     expect(page.locator("#user-tools")).to_contain_text(email)
 
 
+def log_in_to_admin(page: Page, base_url: str, email: str, password: str) -> None:
+    """Log an operator in through the admin's own login page."""
+    page.goto(f"{base_url}/admin/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base_url}/admin/")
+
+
 def sign_up(page: Page, email: str, password: str, *, name: str = "") -> None:
     """Fill in and send the sign-up form the page is showing."""
     page.get_by_label("Email").fill(email)

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import CompanyUser, Invitation
-from tests.e2e.steps import check_key_page
+from tests.e2e.steps import check_key_page, log_in_to_admin
 
 UNKNOWN = "stranger@example.com"
 
@@ -17,11 +17,7 @@ def operator(db, password, django_user_model):
 @pytest.fixture
 def operator_page(live_server, page, operator, password):
     """The operator's browser, logged in to the admin."""
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
+    log_in_to_admin(page, live_server.url, operator.email, password)
     return page
 
 

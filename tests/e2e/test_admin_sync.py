@@ -7,18 +7,14 @@ import pytest
 from playwright.sync_api import expect
 
 from addons.models import AccessGrant, AddonResource, SyncRun
-from tests.e2e.steps import check_key_page
+from tests.e2e.steps import check_key_page, log_in_to_admin
 
 
 @pytest.fixture
 def operator_page(live_server, page, password, django_user_model):
     """An operator's browser, logged in to the admin."""
     operator = django_user_model.objects.create_superuser("operator@example.com", password)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
+    log_in_to_admin(page, live_server.url, operator.email, password)
     return page
 
 

@@ -7,14 +7,13 @@ has never been synced, so the first SSO login re-fetches its access list from th
 
 import html
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from addons.models import AddonResource, Ticket
-from addons.sso import NAV_DATA_COOKIE, legacy_token, user_scoped_token
-from tests.addons.conftest import SSO_SALT
+from addons.sso import NAV_DATA_COOKIE
+from tests.addons.conftest import sso_form
 from tests.e2e.conftest import watch_for_page_problems
 from tests.e2e.steps import check_key_page, log_in, main
 
@@ -40,24 +39,6 @@ def never_synced_resource(fake_heroku, addon, plan):
         access_token=token,
         config={"ACME_SEARCH_URL": "https://search.acme.example/happy"},
     )
-
-
-def sso_fields(resource, *, user_id: str, email: str = HEROKU_EMAIL, salt: str = SSO_SALT):
-    """Return the fields Heroku signs and posts to log USER_ID in to RESOURCE."""
-    resource_id, timestamp = str(resource.uuid), str(int(time.time()))
-    return {
-        "resource_id": resource_id,
-        "timestamp": timestamp,
-        "user_scoped_resource_token": user_scoped_token(
-            resource_id=resource_id, salt=salt, timestamp=timestamp, user_id=user_id, email=email
-        ),
-        "resource_token": legacy_token(resource_id=resource_id, salt=salt, timestamp=timestamp),
-        "email": email,
-        "user_id": user_id,
-        "app": "happy-app",
-        "context_app": "happy-app",
-        "nav-data": NAV_DATA,
-    }
 
 
 def open_from_heroku(page, action: str, fields: dict[str, str]) -> None:
@@ -92,7 +73,9 @@ def test_heroku_user_logs_in_through_sso_and_opens_a_ticket(
     user_id = fake_heroku.world.user_id(HEROKU_EMAIL)
     dashboard = f"{live_server.url}/dashboard/{resource.uuid}/"
 
-    open_from_heroku(page, f"{live_server.url}/sso/login", sso_fields(resource, user_id=user_id))
+    open_from_heroku(
+        page, f"{live_server.url}/sso/login", sso_form(resource, user_id=user_id, nav_data=NAV_DATA)
+    )
 
     expect(page).to_have_url(dashboard)
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Search on happy-app")
@@ -149,7 +132,9 @@ def test_heroku_user_logs_in_through_sso_and_opens_a_ticket(
 def test_a_tampered_sso_token_is_refused_with_a_page_that_says_why(
     live_server, page, fake_heroku, never_synced_resource, screenshot
 ):
-    fields = sso_fields(never_synced_resource, user_id=fake_heroku.world.user_id(HEROKU_EMAIL))
+    fields = sso_form(
+        never_synced_resource, user_id=fake_heroku.world.user_id(HEROKU_EMAIL), nav_data=NAV_DATA
+    )
     fields["email"] = "intruder@example.com"  # the token no longer signs what is sent
 
     with page.expect_response(f"{live_server.url}/sso/login") as refusal:
