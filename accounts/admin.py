@@ -129,15 +129,7 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="State")
     def state(self, obj):
-        return invitation_state(obj)
-
-
-def invitation_state(invitation: Invitation) -> str:
-    if invitation.accepted_at:
-        return "accepted"
-    if invitation.cancelled_at:
-        return "cancelled"
-    return "expired" if invitation.is_expired() else "pending"
+        return obj.state.value
 
 
 @admin.register(Company)
@@ -327,7 +319,7 @@ class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, obj):
-        return invitation_state(obj)
+        return obj.state.value
 
     def _apply(self, request, queryset, service, done: str) -> None:
         for invitation in queryset:

@@ -3,9 +3,9 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_schedules(sender, using, **kwargs):
-    from accounts.tasks import ensure_schedules
+    from accounts.schedules import ensure_schedules, outbox_schedules
 
-    ensure_schedules(using=using)
+    ensure_schedules(outbox_schedules(), using=using)
 
 
 class AccountsConfig(AppConfig):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from accounts.addresses import normalize_email
 from accounts.models import Company, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
 
@@ -27,7 +28,7 @@ class SignupForm(UserCreationForm):
         fields = ("email", "name")
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
+        email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists.")
         return email
@@ -55,7 +56,7 @@ class CompanyUserForm(forms.Form):
     permissions = permissions_field()
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        return normalize_email(self.cleaned_data["email"])
 
 
 class PermissionsForm(forms.Form):

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from accounts.addresses import normalize_email
 from accounts.permissions import ALL_PERMISSIONS, Permission, bit, from_mask, to_mask
 
 
@@ -63,7 +64,7 @@ class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -105,12 +106,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).strip().lower()
+        self.email = normalize_email(self.email)
 
     def get_full_name(self):
         return self.name or self.email
@@ -189,15 +190,29 @@ class CompanyUser(models.Model):
         return Permission(permission) in self.permissions
 
 
+# Neither accepted nor cancelled: the invitation holds its address's one open slot at its company,
+# expired or not (the constraint below). It is *pending* while, moreover, it has not expired.
+UNANSWERED = Q(accepted_at__isnull=True, cancelled_at__isnull=True)
+
+
 class InvitationQuerySet(models.QuerySet):
+    def unanswered(self):
+        """Invitations neither accepted nor cancelled, expired ones included."""
+        return self.filter(UNANSWERED)
+
     def pending(self):
-        return self.filter(
-            accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=timezone.now()
-        )
+        """Invitations whose link can still be accepted: unanswered and not expired."""
+        return self.unanswered().filter(expires_at__gt=timezone.now())
 
 
 class Invitation(models.Model):
     """A pending invitation for an email address that has no provider account yet."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        EXPIRED = "expired", "Expired"
+        ACCEPTED = "accepted", "Accepted"
+        CANCELLED = "cancelled", "Cancelled"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)
@@ -227,7 +242,7 @@ class Invitation(models.Model):
             models.UniqueConstraint(
                 "company",
                 Lower("email"),
-                condition=Q(accepted_at__isnull=True, cancelled_at__isnull=True),
+                condition=UNANSWERED,
                 name="unique_open_invitation",
             ),
         ]
@@ -236,11 +251,16 @@ class Invitation(models.Model):
     def __str__(self):
         return f"Invitation of {self.email} to {self.company}"
 
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    def is_pending(self) -> bool:
-        return self.accepted_at is None and self.cancelled_at is None and not self.is_expired()
+    @property
+    def state(self) -> State:
+        """Where the invitation stands: accepted, cancelled, expired, or pending (usable)."""
+        if self.accepted_at is not None:
+            return self.State.ACCEPTED
+        if self.cancelled_at is not None:
+            return self.State.CANCELLED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.PENDING
 
 
 class AuditEvent(models.Model):

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
     InvalidInvitationLinkError,
@@ -25,7 +26,7 @@ from accounts.exceptions import (
     NotInProviderProgramError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, User
-from accounts.notifications import queue_email
+from accounts.outbox import queue_email
 from accounts.permissions import ALL_PERMISSIONS, Permission
 
 INVITATION_TOKEN_SALT = "accounts.invitation"
@@ -42,7 +43,7 @@ def _audit(*, company: Company, actor: User | None, action: str, target: str = "
 
 
 def _find_provider(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip()).first()
+    return User.objects.filter(email__iexact=normalize_email(email)).first()
 
 
 def _lock_for_change(company_user: CompanyUser) -> tuple[CompanyUser, list[int]]:
@@ -181,15 +182,16 @@ def get_invitation_for_token(token: str, *, for_update: bool = False) -> Invitat
     invitation = invitations.filter(pk=invitation_id).first()
     if invitation is None:
         raise InvalidInvitationLinkError("This invitation link is not valid.")
-    if invitation.accepted_at is not None:
+    state = invitation.state
+    if state == Invitation.State.ACCEPTED:
         raise InvitationError("This invitation has already been accepted.")
-    if invitation.cancelled_at is not None:
+    if state == Invitation.State.CANCELLED:
         raise InvitationError("This invitation was cancelled.")
     if not secrets.compare_digest(invitation.key, key):
         raise InvitationError(
             "This invitation link was replaced by a newer one. Use the latest invitation email."
         )
-    if invitation.is_expired():
+    if state == Invitation.State.EXPIRED:
         raise InvitationError("This invitation has expired. Ask the company to send you a new one.")
     return invitation
 
@@ -225,19 +227,17 @@ def invite_company_user(
     permissions: Iterable[Permission] = ALL_PERMISSIONS,
 ) -> Invitation:
     """Invite EMAIL to become a user of COMPANY holding PERMISSIONS, and email the link."""
-    email = User.objects.normalize_email(email.strip()).lower()
+    email = normalize_email(email)
     permissions = frozenset(Permission(p) for p in permissions)
     if CompanyUser.objects.for_company(company).filter(user__email__iexact=email).exists():
         raise AlreadyMemberError(f"{email} is already a user of {company}.")
-    open_invitations = Invitation.objects.filter(
-        company=company, email__iexact=email, accepted_at__isnull=True, cancelled_at__isnull=True
-    )
-    if open_invitations.pending().exists():
+    unanswered = Invitation.objects.filter(company=company, email__iexact=email).unanswered()
+    if unanswered.pending().exists():
         raise InvitationError(
             f"{email} already has an open invitation to {company}. Resend it instead."
         )
     # An expired invitation still holds the "one open invitation" slot: close it.
-    open_invitations.update(cancelled_at=timezone.now())
+    unanswered.update(cancelled_at=timezone.now())
     invitation = Invitation(
         company=company, email=email, permissions=permissions, invited_by=invited_by
     )
@@ -272,7 +272,7 @@ def _lock_invitation(invitation: Invitation) -> Invitation:
 def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitation:
     """Email INVITATION again with a new link and expiry; earlier links stop working."""
     invitation = _lock_invitation(invitation)
-    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+    if invitation.state not in (Invitation.State.PENDING, Invitation.State.EXPIRED):
         raise InvitationError("Only an open invitation can be resent.")
     _renew(invitation)
     invitation.save(update_fields=["key", "expires_at"])
@@ -291,7 +291,7 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 def cancel_invitation(*, invitation: Invitation, actor: User | None) -> Invitation:
     """Cancel INVITATION so that its link no longer works."""
     invitation = _lock_invitation(invitation)
-    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+    if invitation.state not in (Invitation.State.PENDING, Invitation.State.EXPIRED):
         raise InvitationError("Only an open invitation can be cancelled.")
     invitation.cancelled_at = timezone.now()
     invitation.save(update_fields=["cancelled_at"])
@@ -313,7 +313,7 @@ def accept_invitation(*, token: str, user: User) -> CompanyUser:
         raise NotInProviderProgramError(
             "Join the Provider Program before accepting this invitation."
         )
-    if user.email.lower() != invitation.email.lower():
+    if normalize_email(user.email) != normalize_email(invitation.email):
         raise InvitationForAnotherEmailError(
             f"This invitation is for {invitation.email}, but you are logged in as {user.email}."
         )

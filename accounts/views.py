@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import CreateView, FormView, TemplateView
 
 from accounts import services, throttling
+from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
     InvalidInvitationLinkError,
@@ -35,7 +36,7 @@ from accounts.forms import (
 from accounts.mixins import CompanyMemberMixin
 from accounts.models import AuditEvent, CompanyUser, Invitation
 from accounts.permissions import Permission
-from addons.models import AddonResource
+from accounts.signals import revocation_notices
 
 RECENT_AUDIT_EVENTS = 20
 
@@ -280,13 +281,11 @@ class CompanyUserRevokeView(CompanyUserObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         company_user = self.company_user
-        installed = AddonResource.objects.filter(
-            installed_by=company_user.user, addon__company=self.company
-        ).exclude(state=AddonResource.State.DEPROVISIONED)
+        notices = revocation_notices.send(sender=CompanyUser, company_user=company_user)
         return super().get_context_data(
             title=f"Revoke {company_user.user.email}?",
             company_user=company_user,
-            installed_resource_count=installed.count(),
+            notices=[notice for _, notice in notices if notice],
             **kwargs,
         )
 
@@ -384,7 +383,7 @@ class InvitationAcceptView(View):
                 "invitation": invitation,
                 "token": token,
                 "email_matches": user.is_authenticated
-                and user.email.lower() == invitation.email.lower(),
+                and normalize_email(user.email) == normalize_email(invitation.email),
             },
         )
 

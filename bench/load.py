@@ -204,7 +204,7 @@ class Load:
             self.user_counter += 1
             index = self.user_counter % SSO_USERS
         # A (person, second) pair is never reused within SSO_USERS logins a second.
-        from addons.sso import user_scoped_token
+        from addons.sso.tokens import user_scoped_token
 
         resource_id = self.sso_resources[index % len(self.sso_resources)]
         timestamp = str(int(time.time()))

@@ -90,8 +90,8 @@ def main(argv=None) -> int:
     from django.utils import timezone
 
     from accounts.models import Company
+    from addons.access.sync import sync_resource
     from addons.models import Addon, AddonResource, Plan, SyncRun
-    from addons.sync import sync_resource
     from tests.addons.conftest import sso_form
     from tests.fakes.heroku import FakeHeroku
 

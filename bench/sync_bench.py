@@ -230,8 +230,8 @@ def count_queries() -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from addons.access.sync import sync_resource
     from addons.models import AccessGrant, AddonResource, PlatformResponse
-    from addons.sync import sync_resource
 
     # CaptureQueriesContext keeps only the last 9,000 queries by default; a big run has more.
     connection.queries_log = collections.deque(maxlen=10**7)

@@ -2,7 +2,8 @@
 
 import requests
 
-from addons.heroku import OAuthClient, OAuthError
+from addons.heroku.errors import OAuthError
+from addons.heroku.oauth import OAuthClient
 
 ACCEPT = {"Accept": "application/vnd.heroku+json; version=3"}
 

@@ -140,7 +140,7 @@ class TestInvitations:
             )
         assert invitation.email == "new.person@example.com"
         assert invitation.permissions == {Permission.MANAGE_MANIFESTS}
-        assert invitation.is_pending()
+        assert invitation.state == Invitation.State.PENDING
         expected_expiry = timezone.now() + timedelta(days=7)
         assert abs(invitation.expires_at - expected_expiry) < timedelta(minutes=1)
         assert actions(company) == [AuditEvent.Action.INVITATION_SENT]
@@ -199,7 +199,7 @@ class TestInvitations:
         with time_machine.travel(timezone.now() + timedelta(days=8)):
             services.resend_invitation(invitation=pending_invitation, actor=manager.user)
             pending_invitation.refresh_from_db()
-            assert pending_invitation.is_pending()
+            assert pending_invitation.state == Invitation.State.PENDING
 
     def test_cancel(self, manager, pending_invitation, invitation_token):
         services.cancel_invitation(invitation=pending_invitation, actor=manager.user)

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Company
 from addons.models import AccessGrant, Addon, AddonResource, Plan
-from addons.sso import legacy_token, user_scoped_token
-from tests.addons.partner_api import Heroku
+from addons.sso.tokens import legacy_token, user_scoped_token
+from tests.addons.partner_api.partner_api import Heroku
 
 CLIENT_SECRET = "client-secret-for-tests"
 SSO_SALT = "kL9vQ2sX7mN4pR8tW1yZ5bC3dF6gH0jA"  # 32 characters, as Heroku generates
@@ -62,12 +62,13 @@ def other_addon(db):
 def enqueued(monkeypatch):
     """The background tasks the provisioning enqueues, recorded instead of run.
 
-    `addons.tasks.sync_resource_task` belongs to the sync engineer; these tests only check that
-    it is asked for, never that it runs.
+    These tests only check that `addons.access.tasks.sync_resource_task` is asked for, never
+    that it runs (tests/addons/access/ cover the sync).
     """
     calls = []
     monkeypatch.setattr(
-        "addons.provisioning.async_task", lambda func, *args, **kw: calls.append((func, *args))
+        "addons.partner_api.grants.async_task",
+        lambda func, *args, **kw: calls.append((func, *args)),
     )
     return calls
 

@@ -31,9 +31,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from addons.heroku import HerokuAPIError, OAuthClient, PlatformClient, ResourceCredentials
+from addons.heroku.client import PlatformClient, ResourceCredentials
+from addons.heroku.errors import HerokuAPIError
+from addons.heroku.oauth import OAuthClient
 from addons.models import Addon, AddonResource
-from tests.addons.partner_api import Heroku, basic_auth, provision_body
+from tests.addons.partner_api.partner_api import Heroku, basic_auth, provision_body
 from tests.authz.world import (
     ACME_ACCESS_TOKEN,
     ACME_API_PASSWORD,
@@ -407,7 +409,7 @@ def test_rotating_the_encryption_key_keeps_every_secret_usable(
     # Everything that uses a secret still works with the new key alone.
     addon = Addon.objects.get(pk=acme.addon.pk)
     assert (addon.api_password, addon.sso_salt) == (ACME_API_PASSWORD, ACME_SSO_SALT)
-    from addons.sync import sync_resource
+    from addons.access.sync import sync_resource
 
     fake.expire_token(ACME_ACCESS_TOKEN)  # the sync must refresh with the client secret
     assert sync_resource(AddonResource.objects.get(pk=acme.resource.pk), trigger="cron").ok

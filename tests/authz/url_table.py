@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from accounts.permissions import ALL_PERMISSIONS, Permission
-from addons import manifests
+from addons.manifests import services as manifests
 from tests.authz.world import PASSWORD, ROLE_WITHOUT, World, sso_login_form
 
 # Roles ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from accounts import services
 from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
-from addons.tickets import TicketSource, open_ticket
+from addons.tickets.services import TicketSource, open_ticket
 from tests.addons.conftest import sso_form
 
 PASSWORD = "authz-table password 1"

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from addons.models import AddonResource, Ticket
-from addons.sso import NAV_DATA_COOKIE
+from addons.sso.sessions import NAV_DATA_COOKIE
 from tests.addons.conftest import sso_form
 from tests.e2e.conftest import watch_for_page_problems
 from tests.e2e.steps import check_key_page, log_in, main

@@ -23,7 +23,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Company
-from addons.heroku import PlatformClient
+from addons.heroku.client import PlatformClient
 from addons.models import AccessChange, AccessGrant, Addon, AddonResource, Plan, SyncRun
 from tests.fakes.heroku import FakeHeroku, World
 
@@ -158,7 +158,7 @@ def fast_backoff(monkeypatch):
         time.sleep(min(delay, 0.01))
 
     client = functools.partial(PlatformClient, sleep=sleep)
-    monkeypatch.setattr("addons.sync.PlatformClient", client)
+    monkeypatch.setattr("addons.access.sync.PlatformClient", client)
     return sleeps
 
 

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from tests.addons.partner_api import basic_auth, provision_body
+from tests.addons.partner_api.partner_api import basic_auth, provision_body
 from tests.production import manage
 from tests.smoke.processes import (
     running_fake_heroku,

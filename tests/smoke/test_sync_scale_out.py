@@ -113,7 +113,7 @@ rows = AddonResource.objects.filter(addon__slug="scale-out")
 print(json.dumps({
     "synced": rows.filter(sync_status="ok").count(),
     "failed": rows.exclude(sync_status__in=["ok", "never"]).count(),
-    "tasks_done": Success.objects.filter(func="addons.tasks.sync_chunk_task").count(),
+    "tasks_done": Success.objects.filter(func="addons.access.tasks.sync_chunk_task").count(),
     "tasks_failed": Failure.objects.count(),
 }))
 """

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from addons.models import Addon
-from addons.tickets import rotate_intake_token
+from addons.tickets.services import rotate_intake_token
 
 
 class Command(BaseCommand):

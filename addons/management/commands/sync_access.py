@@ -7,8 +7,8 @@ from itertools import batched
 from django.core.management.base import BaseCommand, CommandError
 from django_q.tasks import async_task
 
+from addons.access.sync import Status, sync_resources
 from addons.models import Addon, AddonResource, SyncRun
-from addons.sync import Status, sync_resources
 
 BAD_USAGE = 2
 SOME_FAILED = 1
@@ -120,7 +120,7 @@ class Command(BaseCommand):
         tasks = resources = 0
         for chunk in batched((str(value) for value in uuids), options["chunk_size"]):
             async_task(
-                "addons.tasks.sync_chunk_task",
+                "addons.access.tasks.sync_chunk_task",
                 list(chunk),
                 SyncRun.Trigger.SCHEDULE.value,
                 task_name=f"sync_access chunk {tasks + 1}",

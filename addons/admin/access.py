@@ -1,0 +1,152 @@
+"""Operators' admin for resources, their access lists and the sync history.
+
+All of it is read-only here: it comes from Heroku.
+"""
+
+from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
+
+from addons.access.sync import sync_resources
+from addons.admin.common import ReadOnlyInline
+from addons.models import (
+    AccessChange,
+    AccessGrant,
+    AddonResource,
+    SyncRun,
+)
+
+RECENT_CHANGES = 50
+
+
+STATUS_BADGE_CLASSES = {
+    AddonResource.SyncStatus.NEVER: "badge-muted",
+    AddonResource.SyncStatus.OK: "badge-ok",
+    AddonResource.SyncStatus.FAILED: "badge-error",
+    AddonResource.SyncStatus.REFUSED: "badge-warning",
+}
+
+
+class AccessGrantInline(ReadOnlyInline):
+    model = AccessGrant
+    verbose_name = "person who may use this resource"
+    verbose_name_plural = "access list"
+    fields = ["email", "sources_display", "role", "heroku_user_id", "created_at", "confirmed_at"]
+    readonly_fields = fields
+
+    @admin.display(description="sources")
+    def sources_display(self, grant):
+        return ", ".join(grant.sources)
+
+
+class RecentChangesFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset().order_by("-at", "-id")[:RECENT_CHANGES]
+
+
+class AccessChangeInline(ReadOnlyInline):
+    model = AccessChange
+    formset = RecentChangesFormSet
+    verbose_name_plural = f"recent access changes (latest {RECENT_CHANGES})"
+    fields = ["at", "email", "change", "sync_run"]
+    readonly_fields = fields
+
+
+@admin.register(AddonResource)
+class AddonResourceAdmin(admin.ModelAdmin):
+    # The sync status comes early: the changelist scrolls sideways, and it is what operators
+    # come here to read.
+    list_display = [
+        "uuid",
+        "app_name",
+        "sync_status_badge",
+        "last_synced_at",
+        "team_name",
+        "plan",
+        "state",
+        "has_grant_error",
+    ]
+    list_filter = [
+        "sync_status",
+        "state",
+        ("grant_error", admin.EmptyFieldListFilter),
+        "addon",
+    ]
+    list_select_related = ["addon", "plan__addon"]
+    search_fields = ["uuid", "name", "app_name", "team_name", "addon__slug"]
+    search_help_text = "A resource UUID, app or team name — or an email: every resource it may use."
+    actions = ["sync_now"]
+    exclude = ["access_token", "refresh_token", "grant_code", "sync_claimed_by"]
+    inlines = [AccessGrantInline, AccessChangeInline]
+
+    class Media:
+        css = {"all": ["addons/admin.css"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+    def has_add_permission(self, request):
+        return False  # resources come from Heroku's provisioning calls
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # keep every resource's history; Heroku de-provisions
+
+    @admin.display(boolean=True, description="Grant error")
+    def has_grant_error(self, obj):
+        return bool(obj.grant_error)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            # An email: every resource whose access list names it (unique per resource, so no
+            # duplicates from the join).
+            return queryset.filter(grants__email=term.lower()), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="sync status", ordering="sync_status")
+    def sync_status_badge(self, resource):
+        return format_html(
+            '<span class="badge {}" title="{}">{}</span>',
+            STATUS_BADGE_CLASSES.get(resource.sync_status, ""),
+            resource.sync_error,
+            resource.get_sync_status_display(),
+        )
+
+    @admin.action(description="Sync access list now")
+    def sync_now(self, request, queryset):
+        report = sync_resources(queryset, trigger=SyncRun.Trigger.ADMIN)
+        summary = (
+            f"{report.synced} synced ({report.unchanged} unchanged), "
+            f"{report.added} added, {report.removed} removed, {report.failed} failed"
+        )
+        if report.skipped:
+            summary += f", {report.skipped} skipped (de-provisioned or being synced)"
+        if report.ok:
+            self.message_user(request, summary + ".", messages.SUCCESS)
+        else:
+            errors = "; ".join(f"{f['uuid']}: {f['error']}" for f in report.failures[:5])
+            self.message_user(request, f"{summary}. {errors}", messages.WARNING)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "trigger",
+        "dry_run",
+        "resources",
+        "synced",
+        "unchanged",
+        "added",
+        "removed",
+        "failed",
+        "duration",
+    ]
+    list_filter = ["trigger", "dry_run"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,155 @@
+"""Operators' admin for support tickets; every change goes through addons.tickets.services."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from addons.admin.common import ReadOnlyInline
+from addons.models import (
+    Addon,
+    AddonResource,
+    Ticket,
+    TicketEvent,
+)
+from addons.tickets import services
+from addons.tickets.exceptions import TicketError
+
+
+class TicketAddForm(forms.ModelForm):
+    """The operator's "new ticket" form; saved through `addons.services.open_ticket`."""
+
+    body = forms.CharField(widget=forms.Textarea, help_text="The first message of the ticket.")
+    escalate = forms.BooleanField(
+        required=False,
+        label="Escalate to the add-on's support queue now",
+        help_text="Emails the company users who handle tickets.",
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["addon", "resource", "subject", "requester_email", "priority"]
+
+    def clean(self):
+        cleaned = super().clean()
+        addon, resource = cleaned.get("addon"), cleaned.get("resource")
+        if addon and resource and resource.addon_id != addon.pk:
+            self.add_error("resource", "That resource does not belong to this add-on.")
+        return cleaned
+
+
+class TicketEventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ["created_at", "kind", "actor_email", "body", "details"]
+    readonly_fields = fields
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Operators open and escalate tickets here; both go through `addons.tickets`."""
+
+    list_display = [
+        "number",
+        "subject",
+        "addon",
+        "status",
+        "priority",
+        "escalated_at",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", ("escalated_at", admin.EmptyFieldListFilter), "addon"]
+    list_select_related = ["addon"]
+    search_fields = ["subject", "requester_email", "=id"]
+    raw_id_fields = ["resource"]
+    actions = ["escalate"]
+    readonly_fields = [
+        "addon",
+        "resource",
+        "subject",
+        "requester_email",
+        "assignee",
+        "escalated_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = TicketAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [
+                "addon",
+                "resource",
+                "subject",
+                "requester_email",
+                "priority",
+                "body",
+                "escalate",
+            ]
+        return [*self.readonly_fields[:4], "status", "priority", *self.readonly_fields[4:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_inlines(self, request, obj):
+        return [TicketEventInline] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history is append-only; close a ticket instead
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)  # unsaved; save_model calls services
+        data = form.cleaned_data
+        return services.open_ticket(
+            addon=data["addon"],
+            resource=data["resource"],
+            subject=data["subject"],
+            body=data["body"],
+            requester_email=data["requester_email"],
+            priority=data["priority"],
+            escalate=data["escalate"],
+            actor=request.user,
+            source=services.TicketSource.ADMIN,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return  # open_ticket saved it
+        current = Ticket.objects.get(pk=obj.pk)
+        data = form.cleaned_data
+        try:
+            if data["status"] != current.status:
+                services.change_ticket_status(
+                    ticket=current, status=data["status"], actor=request.user
+                )
+            if data["priority"] != current.priority:
+                services.change_ticket_priority(
+                    ticket=current, priority=data["priority"], actor=request.user
+                )
+        except TicketError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # the events inline is read-only: this saves nothing, but marks it processed
+            super().save_related(request, form, formsets, change)
+
+    @admin.action(description="Escalate to support queue")
+    def escalate(self, request, queryset):
+        escalated = skipped = 0
+        for ticket in queryset:
+            try:
+                services.escalate_ticket(ticket=ticket, actor=request.user)
+            except TicketError:
+                skipped += 1
+            else:
+                escalated += 1
+        self.message_user(request, f"Escalated {escalated} ticket(s); skipped {skipped}.")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "addon":
+            kwargs["queryset"] = Addon.objects.select_related("company")
+        if db_field.name == "resource":
+            kwargs["queryset"] = AddonResource.objects.select_related("addon")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,66 @@
+"""Typed errors of Heroku's APIs. None ever carries a token or secret in its message."""
+
+from __future__ import annotations
+
+import requests
+
+
+class HerokuAPIError(Exception):
+    """Heroku answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_id: str = ""):
+        self.status = status
+        self.error_id = error_id
+        super().__init__(message)
+
+
+class RetryLater(HerokuAPIError):
+    """A transport error, a 5xx or a 429: the same call may succeed later."""
+
+
+class OAuthError(HerokuAPIError):
+    """The OAuth grant or refresh token was refused."""
+
+
+def error_from_response(response: requests.Response, what: str) -> HerokuAPIError:
+    """Return the typed error for an unsuccessful RESPONSE to WHAT (no secrets in it)."""
+    try:
+        payload = response.json()
+        error_id, message = payload.get("id", ""), payload.get("message", "")
+    except (ValueError, AttributeError):
+        error_id, message = "", ""
+    text = f"{what}: HTTP {response.status_code}" + (f" {error_id}" if error_id else "")
+    if message:
+        text += f" ({message[:200]})"
+    cls = RetryLater if response.status_code >= 500 or response.status_code == 429 else None
+    return (cls or HerokuAPIError)(text, status=response.status_code, error_id=error_id)
+
+
+class TokenRejected(HerokuAPIError):
+    """The resource's token was refused (401) even after a refresh, or could not be refreshed."""
+
+
+class AccessDenied(HerokuAPIError):
+    """The resource's token may not read what was asked (403)."""
+
+
+class NotFound(HerokuAPIError):
+    """Heroku does not know what was asked (404)."""
+
+
+class AddonGone(NotFound):
+    """The add-on resource itself no longer exists on Heroku (404 on /addons/{uuid})."""
+
+
+class MalformedResponse(HerokuAPIError):
+    """Heroku answered something that is not what the API promises (bad JSON, 206 without
+    Next-Range, missing fields)."""
+
+
+def typed_error(response: requests.Response, what: str) -> HerokuAPIError:
+    """Return the most specific error for an unsuccessful Platform API RESPONSE to WHAT."""
+    error = error_from_response(response, what)
+    cls = {401: TokenRejected, 403: AccessDenied, 404: NotFound}.get(response.status_code)
+    if cls is None:
+        return error
+    return cls(str(error), status=error.status, error_id=error.error_id)

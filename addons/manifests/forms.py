@@ -1,0 +1,226 @@
+"""Forms of the add-on settings pages. They validate; `addons.manifests.services` writes."""
+
+import json
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from addons.manifests.validators import (
+    CONFIG_VAR_NAME,
+    MIN_SECRET_LENGTH,
+    REGION_NAME,
+    validate_production_url,
+)
+
+MAX_MANIFEST_BYTES = 64 * 1024
+
+
+def _lines(value: str) -> list[str]:
+    return [item for item in re.split(r"[\s,]+", value.strip()) if item]
+
+
+class ManifestForm(forms.Form):
+    """The manifest fields a company user edits (the password has its own confirmation page)."""
+
+    base_url = forms.URLField(
+        label="Partner API URL (base_url)",
+        max_length=200,
+        validators=[validate_production_url],
+        assume_scheme="https",
+        help_text="The portal's address and /heroku/resources, e.g. https://portal.example.com/heroku/resources.",
+    )
+    sso_url = forms.URLField(
+        label="SSO URL (sso_url)",
+        max_length=200,
+        validators=[validate_production_url],
+        assume_scheme="https",
+        help_text="The portal's address and /sso/login, e.g. https://portal.example.com/sso/login.",
+    )
+    regions = forms.CharField(
+        label="Regions",
+        required=False,
+        help_text="Separated by spaces, commas or new lines, e.g. us eu.",
+    )
+    config_vars_prefix = forms.CharField(
+        label="Config var prefix",
+        max_length=40,
+        required=False,
+        help_text="Upper case, e.g. ACME_SEARCH. Empty: the add-on id upper-cased.",
+    )
+    config_vars = forms.CharField(
+        label="Config vars",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, e.g. ACME_SEARCH_URL. Each must start with the prefix.",
+    )
+
+    def __init__(self, *args, addon, **kwargs):
+        self.addon = addon
+        # FormView always passes `initial` (empty by default): the add-on's values fill it in.
+        kwargs["initial"] = {
+            "base_url": addon.base_url,
+            "sso_url": addon.sso_url,
+            "regions": " ".join(addon.regions),
+            "config_vars_prefix": addon.config_vars_prefix,
+            "config_vars": "\n".join(addon.config_vars),
+            **(kwargs.get("initial") or {}),
+        }
+        super().__init__(*args, **kwargs)
+
+    def clean_regions(self):
+        regions = _lines(self.cleaned_data["regions"])
+        bad = [region for region in regions if not REGION_NAME.match(region)]
+        if bad:
+            raise ValidationError(f"Not a region name: {', '.join(bad)}.")
+        return list(dict.fromkeys(regions))
+
+    def clean_config_vars_prefix(self):
+        prefix = self.cleaned_data["config_vars_prefix"].strip()
+        if prefix and not CONFIG_VAR_NAME.match(prefix):
+            raise ValidationError("Use upper-case letters, digits and underscores.")
+        return prefix
+
+    def clean_config_vars(self):
+        names = _lines(self.cleaned_data["config_vars"])
+        bad = [name for name in names if not CONFIG_VAR_NAME.match(name)]
+        if bad:
+            raise ValidationError(f"Not a config var name: {', '.join(bad)}.")
+        return list(dict.fromkeys(names))
+
+    def clean(self):
+        cleaned = super().clean()
+        prefix = cleaned.get("config_vars_prefix")
+        names = cleaned.get("config_vars")
+        if names and "config_vars_prefix" in cleaned:
+            effective = prefix or self.addon.effective_config_vars_prefix
+            outside = [name for name in names if not name.startswith(f"{effective}_")]
+            if outside:
+                self.add_error(
+                    "config_vars", f"Must start with {effective}_: {', '.join(outside)}."
+                )
+        return cleaned
+
+
+class MarketingBillingForm(forms.Form):
+    marketing_description = forms.CharField(
+        label="Marketing description",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    billing_email = forms.EmailField(label="Billing email", required=False)
+
+
+class ManifestImportForm(forms.Form):
+    """A v3 manifest as JSON, pasted or uploaded; validated as the manifest page validates."""
+
+    manifest_json = forms.CharField(
+        label="Manifest JSON",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Paste the JSON of `heroku addons:admin:manifest:pull`, or upload the file.",
+    )
+    manifest_file = forms.FileField(label="Or upload manifest file", required=False)
+
+    # Where each manifest value goes: (path in the JSON, field of ManifestForm or the add-on).
+    PATHS = {
+        "base_url": "api.production.base_url",
+        "sso_url": "api.production.sso_url",
+        "regions": "api.regions",
+        "config_vars_prefix": "api.config_vars_prefix",
+        "config_vars": "api.config_vars",
+    }
+
+    def __init__(self, *args, addon, **kwargs):
+        self.addon = addon
+        super().__init__(*args, **kwargs)
+
+    def _read_text(self) -> str:
+        upload = self.cleaned_data.get("manifest_file")
+        text = self.cleaned_data.get("manifest_json", "").strip()
+        if upload and text:
+            raise ValidationError("Paste the manifest or upload it, not both.")
+        if upload:
+            if upload.size > MAX_MANIFEST_BYTES:
+                raise ValidationError("The file is too large to be a manifest.")
+            try:
+                return upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text.") from None
+        if not text:
+            raise ValidationError("Paste the manifest JSON or upload the manifest file.")
+        return text
+
+    def clean(self):
+        super().clean()
+        if self.errors:
+            return self.cleaned_data
+        text = self._read_text()
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ValidationError("This is not valid JSON.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("api"), dict):
+            raise ValidationError("A v3 manifest is a JSON object with an “api” object.")
+        self.cleaned_data["changes"] = self._changes(data)
+        return self.cleaned_data
+
+    def _changes(self, data: dict) -> dict:
+        api = data["api"]
+        errors = []
+        if data.get("id") != self.addon.slug:
+            errors.append(f"id: must be “{self.addon.slug}”, the id of this add-on.")
+        if str(api.get("version", "3")) != "3":
+            errors.append("api.version: only version 3 manifests can be imported.")
+        production = api.get("production") if isinstance(api.get("production"), dict) else {}
+        if not isinstance(api.get("production"), dict):
+            errors.append("api.production: must be an object with base_url and sso_url.")
+        values = {
+            "base_url": production.get("base_url", ""),
+            "sso_url": production.get("sso_url", ""),
+            "regions": api.get("regions", []),
+            "config_vars_prefix": api.get("config_vars_prefix", ""),
+            "config_vars": api.get("config_vars", []),
+        }
+        for key in ("regions", "config_vars"):
+            if not isinstance(values[key], list) or not all(
+                isinstance(v, str) for v in values[key]
+            ):
+                errors.append(f"{self.PATHS[key]}: must be a list of strings.")
+                values[key] = []
+        for key in ("base_url", "sso_url", "config_vars_prefix"):
+            if not isinstance(values[key], str):
+                errors.append(f"{self.PATHS[key]}: must be a string.")
+                values[key] = ""
+        form = ManifestForm(
+            data={
+                **values,
+                "regions": " ".join(values["regions"]),
+                "config_vars": "\n".join(values["config_vars"]),
+            },
+            addon=self.addon,
+        )
+        if not form.is_valid():
+            for field, messages in form.errors.items():
+                errors += [f"{self.PATHS.get(field, field)}: {message}" for message in messages]
+        changes = dict(form.cleaned_data) if form.is_valid() else {}
+        name = data.get("name")
+        if name is not None:
+            if not isinstance(name, str) or not name.strip() or len(name) > 100:
+                errors.append("name: must be a non-empty string of at most 100 characters.")
+            else:
+                changes["name"] = name.strip()
+        for key, field in (("password", "api_password"), ("sso_salt", "sso_salt")):
+            value = api.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or len(value) > 255:
+                errors.append(
+                    f"api.{key}: must be a string of {MIN_SECRET_LENGTH} to 255 characters."
+                )
+            else:
+                changes[field] = value
+        if errors:
+            raise ValidationError(errors)
+        return changes

@@ -1,0 +1,127 @@
+"""Every write to an add-on's settings: its manifest, its secrets, its marketing and billing.
+
+The portal pages and the admin call these. Each runs in one transaction and writes an
+`AuditEvent`; an audit entry names what changed, never a secret's value.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import AuditEvent, User
+from addons.models import Addon, generate_secret
+
+MANIFEST_FIELDS = ("name", "base_url", "sso_url", "regions", "config_vars_prefix", "config_vars")
+SECRET_MANIFEST_FIELDS = ("api_password", "sso_salt")
+
+
+def _audit(*, addon: Addon, actor: User | None, action: str, **details) -> AuditEvent:
+    return AuditEvent.objects.create(
+        company=addon.company,
+        actor=actor,
+        action=action,
+        target=addon.slug,
+        details=details,
+    )
+
+
+def _lock(addon: Addon) -> Addon:
+    return Addon.objects.select_for_update().select_related("company").get(pk=addon.pk)
+
+
+def _apply(*, addon: Addon, actor: User | None, changes: dict, action: str) -> Addon:
+    """Write the CHANGES that differ from ADDON's values, validated, and audit their names."""
+    locked = _lock(addon)
+    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, changes[name])
+    locked.full_clean()
+    locked.save(update_fields=[*changed, "updated_at"])
+    _audit(addon=locked, actor=actor, action=action, fields=sorted(changed))
+    return locked
+
+
+@transaction.atomic
+def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
+    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON."""
+    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
+    return _apply(
+        addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.MANIFEST_UPDATED
+    )
+
+
+@transaction.atomic
+def regenerate_api_password(*, addon: Addon, actor: User | None) -> Addon:
+    """Give ADDON a new 32-character Partner API password (Heroku needs the new manifest)."""
+    locked = _lock(addon)
+    locked.api_password = generate_secret()
+    locked.save(update_fields=["api_password", "updated_at"])
+    _audit(
+        addon=locked,
+        actor=actor,
+        action=AuditEvent.Action.MANIFEST_UPDATED,
+        fields=["api_password"],
+        regenerated=True,
+    )
+    return locked
+
+
+def manifest_json(addon: Addon) -> dict:
+    """Return ADDON's manifest in Heroku's v3 format, password and SSO salt included."""
+    prefix = addon.effective_config_vars_prefix
+    urls = {"base_url": addon.base_url, "sso_url": addon.sso_url}
+    return {
+        "id": addon.slug,
+        "name": addon.name,
+        "api": {
+            "config_vars_prefix": prefix,
+            "config_vars": list(addon.config_vars) or [f"{prefix}_URL"],
+            "password": addon.api_password,
+            "sso_salt": addon.sso_salt,
+            "regions": list(addon.regions),
+            "requires": [],
+            "production": dict(urls),
+            "test": dict(urls),
+            "version": "3",
+        },
+    }
+
+
+@transaction.atomic
+def export_manifest(*, addon: Addon, actor: User | None) -> dict:
+    """Return ADDON's v3 manifest for download, and record that its secrets were shown."""
+    _audit(addon=addon, actor=actor, action=AuditEvent.Action.MANIFEST_EXPORTED)
+    return manifest_json(addon)
+
+
+@transaction.atomic
+def reveal_oauth_secret(*, addon: Addon, actor: User | None) -> str:
+    """Return ADDON's OAuth client secret, and record who saw it."""
+    _audit(addon=addon, actor=actor, action=AuditEvent.Action.OAUTH_SECRET_REVEALED)
+    return Addon.objects.get(pk=addon.pk).oauth_client_secret
+
+
+@transaction.atomic
+def reset_oauth_secret(*, addon: Addon, actor: User | None) -> str:
+    """Replace ADDON's OAuth client secret with a new random one; return the new one."""
+    locked = _lock(addon)
+    locked.oauth_client_secret = generate_secret()
+    locked.save(update_fields=["oauth_client_secret", "updated_at"])
+    _audit(addon=locked, actor=actor, action=AuditEvent.Action.OAUTH_SECRET_RESET)
+    return locked.oauth_client_secret
+
+
+@transaction.atomic
+def update_marketing_and_billing(
+    *, addon: Addon, actor: User | None, marketing_description: str, billing_email: str
+) -> Addon:
+    """Set ADDON's marketing description and billing email."""
+    changes = {"marketing_description": marketing_description, "billing_email": billing_email}
+    return _apply(
+        addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.ADDON_SETTINGS_CHANGED
+    )

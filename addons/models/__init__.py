@@ -1,0 +1,24 @@
+"""The add-ons app's models, one module per area. Import them from here: `addons.models`."""
+
+from addons.models.access import AccessChange, AccessGrant, PlatformResponse, SyncRun
+from addons.models.addon import Addon, Plan, generate_secret
+from addons.models.partner_api import PartnerAPICall
+from addons.models.resource import AddonResource, AddonResourceQuerySet
+from addons.models.sso import UsedSSOToken
+from addons.models.tickets import Ticket, TicketEvent
+
+__all__ = [
+    "AccessChange",
+    "AccessGrant",
+    "Addon",
+    "AddonResource",
+    "AddonResourceQuerySet",
+    "PartnerAPICall",
+    "Plan",
+    "PlatformResponse",
+    "SyncRun",
+    "Ticket",
+    "TicketEvent",
+    "UsedSSOToken",
+    "generate_secret",
+]

@@ -1,0 +1,455 @@
+"""The Platform API client, call by call, against `responses` (no network, no real sleeping)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+import responses
+from django.utils import timezone
+from responses import matchers
+
+from addons.access.sync import FetchJob, fetch_access_list
+from addons.heroku.cache import ResponseCache, StoredResponse
+from addons.heroku.client import PlatformClient, ResourceCredentials
+from addons.heroku.errors import (
+    AccessDenied,
+    AddonGone,
+    MalformedResponse,
+    NotFound,
+    RetryLater,
+    TokenRejected,
+)
+from addons.heroku.pacing import MAX_SPACING
+from addons.heroku.session import PoolKeyCachingAdapter, platform_session
+
+API = "https://api.heroku.test"
+ID = "https://id.heroku.test"
+UUID = "8a1e3c7e-0c1f-4c4e-9c86-1f1f8f7e0b11"
+APP = "app-1"
+ACCESS, REFRESH, SECRET = "access-tok-123", "refresh-tok-456", "client-secret-789"
+
+
+class FakeClock:
+    """A monotonic clock that advances only when the code under test sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def client(settings, clock):
+    settings.HEROKU_ID_URL = ID
+    # jitter=1.0 makes each back-off its full, predictable value.
+    return PlatformClient(
+        base_url=API, timeout=7, sleep=clock.sleep, clock=clock, jitter=lambda: 1.0
+    )
+
+
+@pytest.fixture
+def credentials():
+    return ResourceCredentials(
+        access_token=ACCESS,
+        refresh_token=REFRESH,
+        expires_at=timezone.now() + timedelta(hours=8),
+        client_secret=SECRET,
+    )
+
+
+def addon_json():
+    return {"id": UUID, "app": {"id": APP, "name": "my-app"}, "state": "provisioned"}
+
+
+def collaborator(email, role="collaborator"):
+    return {"user": {"email": email, "id": f"id-{email}"}, "role": role}
+
+
+def assert_no_secret(exc):
+    for secret in (ACCESS, REFRESH, SECRET):
+        assert secret not in str(exc) and secret not in repr(exc)
+
+
+def test_sends_heroku_headers_and_a_timeout(api, client, credentials):
+    api.get(
+        f"{API}/addons/{UUID}",
+        json=addon_json(),
+        match=[
+            matchers.header_matcher(
+                {
+                    "Accept": "application/vnd.heroku+json; version=3",
+                    "Authorization": f"Bearer {ACCESS}",
+                }
+            )
+        ],
+    )
+    addon = client.fetch_addon(UUID, credentials=credentials)
+    assert addon.app_id == APP and addon.app_name == "my-app"
+    request = api.calls[0].request
+    assert request.headers["User-Agent"].startswith("partner-portal/")
+    assert request.req_kwargs["timeout"] == 7
+
+
+def test_follows_206_and_next_range_to_the_end(api, client, credentials):
+    url = f"{API}/apps/{APP}/collaborators"
+    ranges = ["id ..; max=1000", "id ]b..; max=1000", "id ]c..; max=1000"]
+    pages = [[collaborator("a@x.io")], [collaborator("b@x.io")], [collaborator("C@x.io")]]
+    for i, (range_, page) in enumerate(zip(ranges, pages, strict=True)):
+        last = i == len(pages) - 1
+        api.get(
+            url,
+            json=page,
+            status=200 if last else 206,
+            headers={} if last else {"Next-Range": ranges[i + 1]},
+            match=[matchers.header_matcher({"Range": range_})],
+        )
+    people = client.fetch_collaborators(APP, credentials=credentials)
+    assert [p.email for p in people] == ["a@x.io", "b@x.io", "c@x.io"]
+
+
+def test_team_members_are_paged_by_email(api, client, credentials):
+    api.get(
+        f"{API}/teams/t1/members",
+        json=[{"email": "M@x.io", "role": "admin", "user": {"email": "M@x.io", "id": "u1"}}],
+        match=[matchers.header_matcher({"Range": "email ..; max=1000"})],
+    )
+    (member,) = client.fetch_team_members("t1", credentials=credentials)
+    assert (member.email, member.heroku_user_id, member.role) == ("m@x.io", "u1", "admin")
+
+
+def test_206_without_next_range_is_an_error(api, client, credentials):
+    api.get(f"{API}/apps/{APP}/collaborators", json=[collaborator("a@x.io")], status=206)
+    with pytest.raises(MalformedResponse, match="without Next-Range"):
+        client.fetch_collaborators(APP, credentials=credentials)
+
+
+def test_a_repeating_next_range_is_an_error_not_a_loop(api, client, credentials):
+    url = f"{API}/apps/{APP}/collaborators"
+    api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
+    api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
+    with pytest.raises(MalformedResponse, match="repeats"):
+        client.fetch_collaborators(APP, credentials=credentials)
+
+
+def test_stores_the_etag_and_reuses_the_body_on_304(api, client, credentials):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, json=addon_json(), headers={"ETag": '"v1"'})
+    api.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"v1"'})])
+    first = ResponseCache()
+    client.fetch_addon(UUID, credentials=credentials, cache=first)
+    stored = first.changed[f"/addons/{UUID}"]
+    assert stored.etag == '"v1"'
+
+    second = ResponseCache(first.changed)
+    addon = client.fetch_addon(UUID, credentials=credentials, cache=second)
+    assert addon.app_id == APP
+    assert second.changed == {} and second.unused() == set()
+
+
+def test_a_304_page_keeps_its_stored_next_range(api, client, credentials):
+    url = f"{API}/apps/{APP}/collaborators"
+    first_page = "id ..; max=1000"
+    cache = ResponseCache(
+        {
+            f"/apps/{APP}/collaborators {first_page}": StoredResponse(
+                '"p1"', '[{"user": {"email": "a@x.io"}}]', 206, "id ]a..; max=1000"
+            )
+        }
+    )
+    api.get(url, status=304, match=[matchers.header_matcher({"Range": first_page})])
+    api.get(
+        url,
+        json=[collaborator("b@x.io")],
+        headers={"ETag": '"p2"'},
+        match=[matchers.header_matcher({"Range": "id ]a..; max=1000"})],
+    )
+    people = client.fetch_collaborators(APP, credentials=credentials, cache=cache)
+    assert [p.email for p in people] == ["a@x.io", "b@x.io"]
+    assert list(cache.changed) == [f"/apps/{APP}/collaborators id ]a..; max=1000"]
+
+
+def test_401_refreshes_the_token_once_then_retries(api, client, credentials):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, status=401, json={"id": "unauthorized", "message": "Invalid credentials"})
+    api.post(
+        f"{ID}/oauth/token",
+        json={"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 28800},
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"grant_type": "refresh_token", "refresh_token": REFRESH, "client_secret": SECRET}
+            )
+        ],
+    )
+    api.get(
+        url,
+        json=addon_json(),
+        match=[matchers.header_matcher({"Authorization": "Bearer new-access"})],
+    )
+    client.fetch_addon(UUID, credentials=credentials)
+    assert credentials.refreshed is not None
+    assert credentials.refreshed.refresh_token == "new-refresh"
+    assert "new-access" not in repr(credentials)
+
+
+def test_401_whose_refresh_fails_is_token_rejected(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", status=401, json={"id": "unauthorized"})
+    api.post(f"{ID}/oauth/token", status=401, json={"id": "unauthorized", "message": "nope"})
+    with pytest.raises(TokenRejected) as caught:
+        client.fetch_addon(UUID, credentials=credentials)
+    assert_no_secret(caught.value)
+    assert credentials.refreshed is None
+
+
+def test_401_again_after_a_refresh_fails_without_another_refresh(api, client, credentials):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, status=401, json={"id": "unauthorized"})
+    api.post(
+        f"{ID}/oauth/token",
+        json={"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 28800},
+    )
+    api.get(url, status=401, json={"id": "unauthorized"})
+    with pytest.raises(TokenRejected):
+        client.fetch_addon(UUID, credentials=credentials)
+    assert len(api.calls) == 3
+    assert credentials.refreshed is not None  # the caller still stores the new tokens
+
+
+def test_a_token_about_to_expire_is_refreshed_before_the_call(api, client, credentials):
+    credentials.expires_at = timezone.now() + timedelta(seconds=30)
+    api.post(
+        f"{ID}/oauth/token",
+        json={"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 28800},
+    )
+    client.refresh_if_expiring(credentials)
+    assert credentials.access_token == "new-access"
+    assert credentials.expires_at > timezone.now() + timedelta(hours=7)
+
+
+def test_no_refresh_is_made_for_a_fresh_token(api, client, credentials):
+    client.refresh_if_expiring(credentials)
+    assert len(api.calls) == 0
+
+
+def test_403_is_access_denied(api, client, credentials):
+    api.get(f"{API}/apps/{APP}", status=403, json={"id": "forbidden", "message": "no access"})
+    with pytest.raises(AccessDenied, match="403 forbidden"):
+        client.fetch_app(APP, credentials=credentials)
+
+
+def test_404_on_the_addon_means_it_is_gone(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", status=404, json={"id": "not_found"})
+    with pytest.raises(AddonGone):
+        client.fetch_addon(UUID, credentials=credentials)
+
+
+def test_404_elsewhere_is_not_found_but_not_gone(api, client, credentials):
+    api.get(f"{API}/apps/{APP}", status=404, json={"id": "not_found"})
+    with pytest.raises(NotFound) as caught:
+        client.fetch_app(APP, credentials=credentials)
+    assert not isinstance(caught.value, AddonGone)
+
+
+def test_429_backs_off_with_growing_delays_then_succeeds(api, client, credentials, clock):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
+    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
+    api.get(url, json=addon_json())
+    client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_429_backoff_is_jittered(api, settings, clock, credentials):
+    settings.HEROKU_ID_URL = ID
+    client = PlatformClient(base_url=API, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0)
+    url = f"{API}/addons/{UUID}"
+    api.get(url, status=429, json={"id": "rate_limit"})
+    api.get(url, json=addon_json())
+    client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.25]  # half the back-off with no jitter, the full one at most
+
+
+def test_429_until_exhausted_is_retry_later(api, client, credentials, clock):
+    for _ in range(3):
+        api.get(f"{API}/addons/{UUID}", status=429, json={"id": "rate_limit"})
+    with pytest.raises(RetryLater, match="429 rate_limit"):
+        client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_a_low_ratelimit_remaining_spaces_the_next_requests(api, client, credentials, clock):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, json=addon_json(), headers={"RateLimit-Remaining": "0"})
+    api.get(url, json=addon_json(), headers={"RateLimit-Remaining": "4000"})
+    api.get(url, json=addon_json())
+    for _ in range(3):
+        client.fetch_addon(UUID, credentials=credentials)
+    # The first request reserved no spacing; after "0 left" the next waits the full spacing;
+    # after "4000 left" the spacing is gone again.
+    assert clock.sleeps == [MAX_SPACING]
+
+
+def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, clock):
+    url = f"{API}/addons/{UUID}"
+    remaining = ["4000", "299", "200", "100", "0"]
+    for left in remaining:
+        api.get(url, json=addon_json(), headers={"RateLimit-Remaining": left})
+    api.get(url, json=addon_json())
+    for _ in range(len(remaining) + 1):
+        client.fetch_addon(UUID, credentials=credentials)
+    # Above LOW_WATER no request waits; below it, the very next request waits for the spacing
+    # the latest answer asked for: longer the less is left, up to MAX_SPACING when the pool is
+    # empty (one request per 0.8 s, Heroku's refill rate of 75 a minute).
+    delays = clock.sleeps
+    assert len(delays) == len(remaining) - 1  # nothing before the first, nor after "4000"
+    assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), delays
+    assert delays[-1] == MAX_SPACING
+
+
+def test_the_session_reads_the_environment_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    session = platform_session(API)
+    # Proxy settings still apply, but requests no longer re-reads them (nor ~/.netrc, nor the
+    # CA bundle path) on every call.
+    assert session.proxies["https"] == "http://proxy.test:3128"
+    assert session.trust_env is False
+    assert isinstance(session.get_adapter(API), PoolKeyCachingAdapter)
+
+
+def test_each_thread_gets_its_own_session(client):
+    sessions = []
+
+    def grab():
+        sessions.append(client.session)
+
+    threads = [threading.Thread(target=grab) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sessions[0] is not sessions[1]  # one session per thread
+    assert client.session is client.session  # but one per thread, kept
+
+
+def test_5xx_is_retried_then_succeeds(api, client, credentials, clock):
+    url = f"{API}/addons/{UUID}"
+    api.get(url, status=503, body="")
+    api.get(url, json=addon_json())
+    client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5]
+
+
+def test_5xx_until_exhausted_is_retry_later(api, client, credentials, clock):
+    for _ in range(3):
+        api.get(f"{API}/addons/{UUID}", status=500, body="")
+    with pytest.raises(RetryLater, match="HTTP 500"):
+        client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_backoff_is_capped(api, settings, clock, credentials):
+    settings.HEROKU_ID_URL = ID
+    client = PlatformClient(
+        base_url=API,
+        max_attempts=5,
+        backoff_cap=1.5,
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: 1.0,
+    )
+    for _ in range(5):
+        api.get(f"{API}/addons/{UUID}", status=502, body="")
+    with pytest.raises(RetryLater):
+        client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5, 1.0, 1.5, 1.5]
+
+
+@pytest.mark.parametrize(
+    "error", [requests.exceptions.ReadTimeout(), requests.exceptions.ConnectionError()]
+)
+def test_timeouts_and_connection_errors_are_retried_then_retry_later(
+    api, client, credentials, clock, error
+):
+    for _ in range(3):
+        api.get(f"{API}/addons/{UUID}", body=error)
+    with pytest.raises(RetryLater, match=type(error).__name__) as caught:
+        client.fetch_addon(UUID, credentials=credentials)
+    assert clock.sleeps == [0.5, 1.0]
+    assert_no_secret(caught.value)
+
+
+def test_a_timeout_then_success(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", body=requests.exceptions.ConnectTimeout())
+    api.get(f"{API}/addons/{UUID}", json=addon_json())
+    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
+
+
+def test_a_deadline_stops_retries(api, client, credentials, clock):
+    api.get(f"{API}/addons/{UUID}", status=503, body="")
+    with pytest.raises(RetryLater):
+        client.fetch_addon(UUID, credentials=credentials, deadline=clock() + 0.2)
+    assert clock.sleeps == []  # the back-off would pass the deadline: no retry
+
+
+def test_malformed_json_is_an_error_not_a_crash(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", body='{"id": "trunc', content_type="application/json")
+    with pytest.raises(MalformedResponse, match="not JSON"):
+        client.fetch_addon(UUID, credentials=credentials)
+
+
+def test_json_of_the_wrong_shape_is_malformed(api, client, credentials):
+    api.get(f"{API}/apps/{APP}/collaborators", json=[{"user": None}])
+    with pytest.raises(MalformedResponse):
+        client.fetch_collaborators(APP, credentials=credentials)
+
+
+def test_error_messages_never_carry_tokens(api, client, credentials):
+    api.get(
+        f"{API}/addons/{UUID}",
+        status=422,
+        json={"id": "invalid_params", "message": "bad request"},
+    )
+    with pytest.raises(Exception) as caught:
+        client.fetch_addon(UUID, credentials=credentials)
+    assert_no_secret(caught.value)
+    assert "access-tok" not in repr(credentials)
+
+
+class _Resource:
+    uuid = UUID
+
+
+def test_no_request_is_made_without_an_access_token(api, client):
+    job = FetchJob(
+        resource=_Resource(), credentials=ResourceCredentials(access_token=""), cache=None
+    )
+    result = fetch_access_list(client, job)
+    assert "no OAuth access token" in result.error and result.people is None
+
+
+def test_a_personal_app_makes_no_team_members_call(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", json=addon_json())
+    api.get(f"{API}/apps/{APP}", json={"id": APP, "name": "my-app", "team": None})
+    api.get(f"{API}/apps/{APP}/collaborators", json=[collaborator("Owner@x.io", "owner")])
+    job = FetchJob(resource=_Resource(), credentials=credentials, cache=ResponseCache())
+    result = fetch_access_list(client, job)
+    assert result.error == ""
+    assert list(result.people) == ["owner@x.io"]
+    assert len(api.calls) == 3

@@ -1,0 +1,79 @@
+"""Assigning a ticket: only to a company user who handles tickets, recorded, and told."""
+
+import pytest
+from django.core import mail
+
+from addons.models import Ticket, TicketEvent
+from addons.tickets.exceptions import NothingChangedError, TicketAssigneeError, TicketClosedError
+from addons.tickets.services import assign_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_assigning_records_the_event_and_tells_the_other_company_users(
+    escalated_ticket, manager, support_agent, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        event = assign_ticket(ticket=escalated_ticket, assignee=support_agent, actor=manager.user)
+
+    escalated_ticket.refresh_from_db()
+    assert escalated_ticket.assignee == support_agent
+    assert event.kind == TicketEvent.Kind.ASSIGNED
+    assert event.details == {"from": None, "to": support_agent.email}
+    # The support agent hears of it; the actor and the requester do not.
+    assert [m.to for m in mail.outbox] == [[support_agent.email]]
+    assert f"assigned to {support_agent.email}" in mail.outbox[0].subject
+
+
+def test_unassigning_gives_the_ticket_to_nobody(escalated_ticket, manager, support_agent):
+    assign_ticket(ticket=escalated_ticket, assignee=support_agent, actor=manager.user)
+    event = assign_ticket(ticket=escalated_ticket, assignee=None, actor=manager.user)
+    escalated_ticket.refresh_from_db()
+    assert escalated_ticket.assignee is None
+    assert event.details == {"from": support_agent.email, "to": None}
+
+
+@pytest.mark.parametrize("who", ["member_without_support", "rival_agent"])
+def test_only_a_company_user_who_handles_tickets_can_be_assigned(
+    request, escalated_ticket, manager, who
+):
+    person = request.getfixturevalue(who)
+    with pytest.raises(TicketAssigneeError, match="handles support tickets"):
+        assign_ticket(ticket=escalated_ticket, assignee=person, actor=manager.user)
+    escalated_ticket.refresh_from_db()
+    assert escalated_ticket.assignee is None
+    assert not escalated_ticket.events.filter(kind=TicketEvent.Kind.ASSIGNED).exists()
+
+
+def test_a_closed_ticket_is_not_assigned(closed_ticket, manager, support_agent):
+    with pytest.raises(TicketClosedError):
+        assign_ticket(ticket=closed_ticket, assignee=support_agent, actor=manager.user)
+
+
+def test_assigning_the_same_person_again_changes_nothing(escalated_ticket, manager):
+    with pytest.raises(NothingChangedError):
+        assign_ticket(ticket=escalated_ticket, assignee=None, actor=manager.user)
+
+
+def test_the_ticket_page_assigns_by_post(client, escalated_ticket, manager, support_agent):
+    client.force_login(manager.user)
+    page = client.get(escalated_ticket.get_absolute_url()).content.decode()
+    assert 'name="assignee"' in page and support_agent.email in page
+
+    response = client.post(
+        escalated_ticket.get_absolute_url(), {"action": "assign", "assignee": support_agent.pk}
+    )
+    assert response.status_code == 302
+    assert Ticket.objects.get(pk=escalated_ticket.pk).assignee == support_agent
+
+
+def test_the_ticket_page_refuses_someone_outside_the_list(
+    client, escalated_ticket, manager, rival_agent
+):
+    client.force_login(manager.user)
+    response = client.post(
+        escalated_ticket.get_absolute_url(), {"action": "assign", "assignee": rival_agent.pk}
+    )
+    assert response.status_code == 400
+    assert Ticket.objects.get(pk=escalated_ticket.pk).assignee is None

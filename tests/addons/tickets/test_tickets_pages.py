@@ -1,0 +1,239 @@
+"""The portal's ticket pages: who may see them, and what they do."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import CompanyUser
+from addons.models import Ticket
+from addons.tickets.services import TicketSource, open_ticket
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("addons:ticket-list")
+
+
+def detail(ticket):
+    return reverse("addons:ticket-detail", args=[ticket.pk])
+
+
+def make_tickets(acme_db, count):
+    for n in range(count):
+        open_ticket(
+            addon=acme_db,
+            subject=f"Problem {n}",
+            body="Details.",
+            requester_email=f"c{n}@example.org",
+            priority="high" if n % 2 else "normal",
+            source=TicketSource.DASHBOARD,
+        )
+
+
+# Who may see the pages -------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_log_in(client, new_ticket):
+    for url in (LIST, detail(new_ticket)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_anonymous_cannot_post(client, new_ticket):
+    response = client.post(detail(new_ticket), {"action": "status", "status": "solved"})
+
+    assert response.status_code == 302
+    assert Ticket.objects.get().status == "new"
+
+
+def test_a_member_without_support_tickets_gets_403(client, member_without_support, new_ticket):
+    client.force_login(member_without_support)
+
+    assert client.get(LIST).status_code == 403
+    assert client.get(detail(new_ticket)).status_code == 403
+    response = client.post(detail(new_ticket), {"action": "message", "body": "x"})
+    assert response.status_code == 403
+    assert new_ticket.events.count() == 1
+
+
+def test_another_companys_member_gets_404_for_the_ticket(client, rival_agent, new_ticket):
+    client.force_login(rival_agent)
+
+    assert client.get(detail(new_ticket)).status_code == 404
+    response = client.post(detail(new_ticket), {"action": "message", "body": "x"})
+    assert response.status_code == 404
+    assert new_ticket.events.count() == 1
+
+
+def test_another_companys_member_does_not_see_the_ticket_in_their_list(
+    client, rival_agent, new_ticket
+):
+    client.force_login(rival_agent)
+
+    response = client.get(LIST)
+
+    assert response.status_code == 200
+    assert list(response.context["tickets"]) == []
+
+
+def test_a_permitted_member_sees_the_list_and_the_ticket(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert list(response.context["tickets"]) == [new_ticket]
+    assert response.content.count(b"<h1") == 1
+
+    response = client.get(detail(new_ticket))
+    assert response.status_code == 200
+    assert b"Queries take 10 s since this morning." in response.content
+    assert response.content.count(b"<h1") == 1
+
+
+def test_a_revoked_user_loses_access_at_once(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+    CompanyUser.objects.filter(user=support_agent).delete()
+
+    assert client.get(LIST).status_code == 403
+    assert client.get(detail(new_ticket)).status_code == 404
+
+
+def test_an_unknown_ticket_is_404(client, support_agent):
+    client.force_login(support_agent)
+
+    assert client.get("/tickets/999999/").status_code == 404
+
+
+def test_a_user_of_two_companies_sees_both_companies_tickets(
+    client, support_agent, new_ticket, rival_company, rival_addon
+):
+    CompanyUser.objects.create(company=rival_company, user=support_agent)
+    make_tickets(rival_addon, 1)
+    client.force_login(support_agent)
+
+    response = client.get(LIST)
+
+    assert {t.addon.slug for t in response.context["tickets"]} == {"acme-db", "globex-mq"}
+
+
+# The list --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "subjects"),
+    [
+        ({"priority": "high"}, ["Problem 1"]),
+        ({"status": "new", "priority": "normal"}, ["Problem 2", "Problem 0"]),
+        ({"status": "solved"}, []),
+        ({"addon": "acme-db"}, ["Problem 2", "Problem 1", "Problem 0"]),
+        ({"addon": "globex-mq"}, ["Problem 2", "Problem 1", "Problem 0"]),  # not theirs: ignored
+        ({"priority": "bogus"}, ["Problem 2", "Problem 1", "Problem 0"]),
+    ],
+)
+def test_the_list_filters(client, support_agent, acme_db, rival_addon, query, subjects):
+    make_tickets(acme_db, 3)
+    client.force_login(support_agent)
+
+    response = client.get(LIST, query)
+
+    assert [t.subject for t in response.context["tickets"]] == subjects
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_the_list_runs_a_fixed_number_of_queries(
+    client, support_agent, acme_db, acme_db_resource, count, django_assert_num_queries
+):
+    make_tickets(acme_db, count)
+    Ticket.objects.update(resource=acme_db_resource)
+    client.force_login(support_agent)
+
+    # session, user, memberships, add-ons for the filter, count, page of tickets (with add-on and
+    # acme_db_resource joined)
+    with django_assert_num_queries(6):
+        response = client.get(LIST, {"priority": "high"} if count == 50 else {})
+    assert response.status_code == 200
+
+
+# The ticket page's forms -----------------------------------------------------------------------
+
+
+def test_a_public_reply_is_saved_and_shown(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+
+    response = client.post(
+        detail(new_ticket), {"action": "message", "body": "Fixed now.", "visibility": "public"}
+    )
+
+    assert response.status_code == 302
+    event = new_ticket.events.last()
+    assert (event.kind, event.body, event.actor) == ("public_reply", "Fixed now.", support_agent)
+    assert b"Fixed now." in client.get(detail(new_ticket)).content
+
+
+def test_an_internal_note_is_saved(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+
+    client.post(detail(new_ticket), {"action": "message", "body": "Hm.", "visibility": "internal"})
+
+    assert new_ticket.events.last().kind == "internal_note"
+
+
+def test_status_and_priority_change(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+
+    client.post(detail(new_ticket), {"action": "status", "status": "pending"})
+    client.post(detail(new_ticket), {"action": "priority", "priority": "urgent"})
+
+    new_ticket.refresh_from_db()
+    assert (new_ticket.status, new_ticket.priority) == ("pending", "urgent")
+    assert [e.details for e in new_ticket.events.all()[1:]] == [
+        {"from": "new", "to": "pending"},
+        {"from": "normal", "to": "urgent"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "message", "body": "", "visibility": "public"}, b"This field is required"),
+        ({"action": "status", "status": "nonsense"}, b"Select a valid choice"),
+        ({"action": "status", "status": "new"}, b"already new"),
+    ],
+)
+def test_bad_input_shows_the_form_again_with_a_message(
+    client, support_agent, new_ticket, data, message
+):
+    client.force_login(support_agent)
+
+    response = client.post(detail(new_ticket), data)
+
+    assert response.status_code == 400
+    assert message in response.content
+    assert new_ticket.events.count() == 1
+
+
+def test_a_closed_ticket_takes_nothing_more(client, support_agent, closed_ticket):
+    client.force_login(support_agent)
+    events = closed_ticket.events.count()
+
+    page = client.get(detail(closed_ticket))
+    response = client.post(
+        detail(closed_ticket), {"action": "message", "body": "More", "visibility": "public"}
+    )
+
+    assert b"This ticket is closed" in page.content
+    assert response.status_code == 400
+    assert b"closed" in response.content
+    assert closed_ticket.events.count() == events
+
+
+def test_pages_have_labels_and_no_inline_script_or_style(client, support_agent, new_ticket):
+    client.force_login(support_agent)
+
+    for url in (LIST, detail(new_ticket)):
+        html = client.get(url).content.decode()
+        assert "<script>" not in html
+        assert " style=" not in html
+        assert "<style" not in html
+        for field_id in ("id_status", "id_priority", "id_body", "id_addon"):
+            if f'id="{field_id}"' in html:
+                assert f'for="{field_id}"' in html
