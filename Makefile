@@ -71,6 +71,7 @@ lint: $(VENV)/.installed | .env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 # Sync benchmarks against the fake Heroku in its own process (bench/README.md, docs/benchmarks.md).
 # `make bench`: the fake's capacity, N=1000 at C=32, the unchanged re-sync and its writes, queries

@@ -2,28 +2,37 @@
 invitation links.
 
 Failed logins (portal and admin) are limited by django-axes, per username and address (settings,
-"AXES_*"). Invitation links are signed, so guessing one is hopeless; the limit keeps a scanner from
-trying at all, with Django's cache framework as the counter (`CACHE_URL`; shared between processes
-only when the cache is, e.g. Redis or the database cache).
+"AXES_*"). The address is django-ipware's reading of the request (`client_ip`): REMOTE_ADDR, or,
+behind TRUSTED_PROXY_COUNT proxies that append to X-Forwarded-For, the address the outermost of
+them saw. Invitation links are signed, so guessing one is hopeless; django-ratelimit still counts
+the bad ones per address in Django's cache (`CACHE_URL`; shared between processes only when the
+cache is, e.g. Redis or the database cache) and blocks the address for the rest of the window.
 """
 
 from django.conf import settings
-from django.core.cache import cache
+from django_ratelimit.core import get_usage
+from ipware.ip import get_client_ip
+
+INVITATION_LINK_GROUP = "accounts.invitation-link"
 
 
 def client_ip(request) -> str:
     """Return the address of the client: REMOTE_ADDR, or the one TRUSTED_PROXY_COUNT proxies saw."""
     proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        # Each trusted proxy appends the address it saw; anything further left is the client's say.
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    if proxies <= 0:
+        return remote_addr
+    # Each trusted proxy appends the address it saw; anything further left is the client's say.
+    # Not strict: a client may send its own X-Forwarded-For, which the proxies append to.
+    address, _ = get_client_ip(
+        request,
+        proxy_order="left-most",
+        proxy_count=proxies - 1,
+        request_header_order=["HTTP_X_FORWARDED_FOR"],
+        strict=False,
+    )
+    # Fewer addresses than trusted proxies (or none that parses): the connection's address.
+    return address or remote_addr
 
 
 def login_username(request, credentials=None) -> str:
@@ -33,26 +42,27 @@ def login_username(request, credentials=None) -> str:
     return str(source.get("username") or "").strip().lower()
 
 
-def _invitation_failures_key(request) -> str:
-    return f"throttle:invitation-link:{client_ip(request)}"
+def _invitation_link_usage(request, *, increment: bool) -> dict:
+    cooloff = int(settings.INVITATION_LINK_COOLOFF.total_seconds())
+    return get_usage(
+        request,
+        group=INVITATION_LINK_GROUP,
+        key=lambda group, request: client_ip(request),
+        rate=f"{settings.INVITATION_LINK_FAILURE_LIMIT}/{cooloff}s",
+        increment=increment,
+    )
 
 
 def invitation_links_blocked(request) -> bool:
     """Return True when REQUEST's address has tried too many bad invitation links lately."""
-    failures = cache.get(_invitation_failures_key(request), 0)
-    return failures >= settings.INVITATION_LINK_FAILURE_LIMIT
+    usage = _invitation_link_usage(request, increment=False)
+    # get_usage's own verdict is "more than the limit"; the limit-th failure already blocks.
+    return usage["count"] >= usage["limit"] or usage["should_limit"]
 
 
 def record_bad_invitation_link(request) -> None:
-    """Count one bad invitation link against REQUEST's address, for INVITATION_LINK_COOLOFF."""
-    key = _invitation_failures_key(request)
-    timeout = int(settings.INVITATION_LINK_COOLOFF.total_seconds())
-    # add() starts the window at the first failure; incr() is atomic on Redis and memcached.
-    cache.add(key, 0, timeout=timeout)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=timeout)
+    """Count one bad invitation link against REQUEST's address."""
+    _invitation_link_usage(request, increment=True)
 
 
 def cooloff_minutes(cooloff) -> int:

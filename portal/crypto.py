@@ -40,11 +40,6 @@ def decrypt(ciphertext: str) -> str:
         ) from exc
 
 
-def rotate(ciphertext: str) -> str:
-    """Return CIPHERTEXT re-encrypted with the primary key."""
-    return fernet().rotate(ciphertext.encode()).decode()
-
-
 class RevealedSecret(str):
     """A secret's value on its way to the one page that shows it.
 

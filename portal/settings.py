@@ -186,12 +186,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_lockout"
+# One reading of the client address (django-ipware, behind TRUSTED_PROXY_COUNT) for every limit.
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_SENSITIVE_PARAMETERS = ["password"]
-# Bad invitation links (token guessing): 10 from one address in 15 minutes block that address's
-# invitation links for the rest of the 15 minutes. Counted in the cache below.
+# Bad invitation links (token guessing): 10 from one address within a 15-minute window block that
+# address's invitation links for the rest of the window (django-ratelimit, counted in the cache
+# below; each address's windows start at a fixed offset of its own).
 INVITATION_LINK_FAILURE_LIMIT = env.int("INVITATION_LINK_FAILURE_LIMIT", default=10)
 INVITATION_LINK_COOLOFF = timedelta(minutes=env.int("INVITATION_LINK_COOLOFF_MINUTES", default=15))
 # The throttle counters live here: per process by default; set CACHE_URL (e.g. redis://… or

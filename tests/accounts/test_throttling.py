@@ -113,6 +113,14 @@ def test_a_locked_out_person_sees_the_message_on_every_try(client, staff, passwo
 BAD_TOKEN = "not-a-real-token"
 
 
+@pytest.fixture(autouse=True)
+def clock():
+    """A stopped clock: the invitation-link counts live in fixed windows, which must not turn over
+    in the middle of a test."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
 def open_link(client, token, method="get", ip="10.0.0.1"):
     url = reverse("accounts:invitation-accept", args=[token])
     return getattr(client, method)(url, REMOTE_ADDR=ip)
@@ -160,6 +168,9 @@ def test_bad_posts_of_a_logged_in_person_count(client, invitee, invitation_token
         (1, "6.6.6.6, 1.1.1.1", "1.1.1.1"),
         (2, "6.6.6.6, 1.1.1.1, 172.16.0.1", "1.1.1.1"),
         (1, "", "10.0.0.1"),
+        (2, "172.16.0.1", "10.0.0.1"),
+        (1, "not-an-address", "10.0.0.1"),
+        (1, "6.6.6.6, 2001:db8::1", "2001:db8::1"),
     ],
 )
 def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
