@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from addons.models import AccessChange, AddonResource, SyncRun
+from tests.addons.conftest import sso_form
 from tests.reliability.conftest import (
     WORLD_SIZE,
     Matrix,
@@ -149,7 +150,9 @@ def test_a_fault_leaves_faulted_lists_as_they_were_and_the_next_run_heals(
     assert not AddonResource.objects.exclude(sync_status=AddonResource.SyncStatus.OK).exists()
 
 
-def test_a_404_on_the_addon_deprovisions_it_keeps_its_history_and_sso_denies_it(shared_matrix):
+def test_a_404_on_the_addon_deprovisions_it_keeps_its_history_and_sso_denies_it(
+    shared_matrix, client
+):
     matrix = shared_matrix
     gone = pick(matrix.uuids, FAULTED, seed=404)
     changed = gone + pick(matrix.uuids, CHANGED_ALSO, seed=2, exclude=gone)
@@ -174,9 +177,14 @@ def test_a_404_on_the_addon_deprovisions_it_keeps_its_history_and_sso_denies_it(
         assert resource.deprovisioned_at is not None
         assert resource.sync_status == AddonResource.SyncStatus.FAILED
         assert "404" in resource.sync_error and resource.access_token not in resource.sync_error
-        # SSO looks people up through usable_by, which leaves de-provisioned resources out.
-        person = next(iter(emails_of(before[str(resource.uuid)])))
-        assert not AddonResource.objects.usable_by(person).filter(pk=resource.pk).exists()
+        # SSO refuses it, even to a person on its stored list, with a correctly signed login.
+        grant = resource.grants.first()
+        form = sso_form(
+            resource, user_id=grant.heroku_user_id, email=grant.email, salt=resource.addon.sso_salt
+        )
+        response = client.post("/sso/login", form)
+        assert response.status_code == 403
+        assert "no longer installed" in response.content.decode()
 
     code, report = sync_json()  # the gone resources are no longer chosen
 
