@@ -123,12 +123,6 @@ class PlatformClient:
             oauth = self._local.oauth = OAuthClient(timeout=self.timeout)
         return oauth
 
-    def close(self) -> None:
-        """Close this thread's session."""
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
-
     # Calls ---------------------------------------------------------------------------------
     def fetch_addon(self, resource_uuid, *, credentials, cache=None, deadline=None) -> AddonInfo:
         """Return the add-on resource RESOURCE_UUID; raise AddonGone when Heroku has no such one."""
@@ -141,11 +135,9 @@ class PlatformClient:
             raise AddonGone(str(exc), status=exc.status, error_id=exc.error_id) from None
         try:
             app = payload["app"]
-            return AddonInfo(
-                app_id=str(app["id"]), app_name=str(app.get("name") or ""), state=payload["state"]
-            )
-        except (KeyError, TypeError):
-            raise MalformedResponse(f"GET {path}: answer lacks app or state") from None
+            return AddonInfo(app_id=str(app["id"]), app_name=str(app.get("name") or ""))
+        except (KeyError, TypeError, AttributeError):
+            raise MalformedResponse(f"GET {path}: answer lacks app") from None
 
     def fetch_app(self, app_id, *, credentials, cache=None, deadline=None) -> AppInfo:
         """Return app APP_ID with its team (None for a personal app)."""
@@ -343,9 +335,11 @@ TEAM_MEMBER = "team_member"
 
 @dataclass(frozen=True)
 class AddonInfo:
+    """The app an add-on resource is attached to (its `state` is not read: the Partner API tells
+    us of de-provisioning, and a 404 here marks the resource gone)."""
+
     app_id: str
     app_name: str
-    state: str
 
 
 @dataclass(frozen=True)

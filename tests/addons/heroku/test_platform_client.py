@@ -254,6 +254,14 @@ def test_403_is_access_denied(api, client, credentials):
         client.fetch_app(APP, credentials=credentials)
 
 
+def test_an_addon_answer_needs_its_app_but_not_its_state(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", json={"id": UUID, "app": {"id": APP, "name": "my-app"}})
+    api.get(f"{API}/addons/{UUID}", json={"id": UUID, "state": "provisioned"})
+    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
+    with pytest.raises(MalformedResponse, match="lacks app"):
+        client.fetch_addon(UUID, credentials=credentials)
+
+
 def test_404_on_the_addon_means_it_is_gone(api, client, credentials):
     api.get(f"{API}/addons/{UUID}", status=404, json={"id": "not_found"})
     with pytest.raises(AddonGone):
