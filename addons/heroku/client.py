@@ -27,6 +27,7 @@ from addons.heroku.errors import (
 from addons.heroku.oauth import OAuthClient, Tokens
 from addons.heroku.pacing import Pacer
 from addons.heroku.session import platform_session
+from addons.models.access import AccessGrant
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class PlatformClient:
                 Person(
                     email=item["user"]["email"].lower(),
                     heroku_user_id=str(item["user"].get("id") or ""),
-                    sources=(COLLABORATOR,),
+                    sources=(AccessGrant.Source.COLLABORATOR,),
                     role=str(item.get("role") or ""),
                 )
                 for item in items
@@ -191,7 +192,7 @@ class PlatformClient:
                     Person(
                         email=(item.get("email") or user["email"]).lower(),
                         heroku_user_id=str(user.get("id") or ""),
-                        sources=(TEAM_MEMBER,),
+                        sources=(AccessGrant.Source.TEAM_MEMBER,),
                         role=str(item.get("role") or ""),
                     )
                 )
@@ -327,10 +328,9 @@ class PlatformClient:
         return min(self.timeout, left)
 
 
-COLLABORATOR = "collaborator"
-
-
-TEAM_MEMBER = "team_member"
+# Aliases kept for addons.access.sync, which imports them: the values are AccessGrant.Source's.
+COLLABORATOR = AccessGrant.Source.COLLABORATOR
+TEAM_MEMBER = AccessGrant.Source.TEAM_MEMBER
 
 
 @dataclass(frozen=True)
