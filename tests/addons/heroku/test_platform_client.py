@@ -1,10 +1,13 @@
-"""The Platform API client, call by call, against `responses` (no network, no real sleeping)."""
+"""The Platform API client, call by call, against `responses` (no network, no real sleeping).
+
+Retries are tested in test_retries.py, over HTTP to the fake Heroku: `responses` replaces the
+adapter's `send`, so urllib3's Retry would not run here as it does in production.
+"""
 
 import threading
 from datetime import timedelta
 
 import pytest
-import requests
 import responses
 from django.utils import timezone
 from responses import matchers
@@ -17,7 +20,6 @@ from addons.heroku.errors import (
     AddonGone,
     MalformedResponse,
     NotFound,
-    RetryLater,
     TokenRejected,
 )
 from addons.heroku.pacing import MAX_SPACING
@@ -30,30 +32,10 @@ APP = "app-1"
 ACCESS, REFRESH, SECRET = "access-tok-123", "refresh-tok-456", "client-secret-789"
 
 
-class FakeClock:
-    """A monotonic clock that advances only when the code under test sleeps."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-
 @pytest.fixture
 def api():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
@@ -275,33 +257,6 @@ def test_404_elsewhere_is_not_found_but_not_gone(api, client, credentials):
     assert not isinstance(caught.value, AddonGone)
 
 
-def test_429_backs_off_with_growing_delays_then_succeeds(api, client, credentials, clock):
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
-    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-
-
-def test_429_backoff_is_jittered(api, settings, clock, credentials):
-    settings.HEROKU_ID_URL = ID
-    client = PlatformClient(base_url=API, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0)
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=429, json={"id": "rate_limit"})
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.25]  # half the back-off with no jitter, the full one at most
-
-
-def test_429_until_exhausted_is_retry_later(api, client, credentials, clock):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", status=429, json={"id": "rate_limit"})
-    with pytest.raises(RetryLater, match="429 rate_limit"):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-
-
 def test_a_low_ratelimit_remaining_spaces_the_next_requests(api, client, credentials, clock):
     url = f"{API}/addons/{UUID}"
     api.get(url, json=addon_json(), headers={"RateLimit-Remaining": "0"})
@@ -354,66 +309,6 @@ def test_each_thread_gets_its_own_session(client):
         thread.join()
     assert sessions[0] is not sessions[1]  # one session per thread
     assert client.session is client.session  # but one per thread, kept
-
-
-def test_5xx_is_retried_then_succeeds(api, client, credentials, clock):
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=503, body="")
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5]
-
-
-def test_5xx_until_exhausted_is_retry_later(api, client, credentials, clock):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", status=500, body="")
-    with pytest.raises(RetryLater, match="HTTP 500"):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-
-
-def test_backoff_is_capped(api, settings, clock, credentials):
-    settings.HEROKU_ID_URL = ID
-    client = PlatformClient(
-        base_url=API,
-        max_attempts=5,
-        backoff_cap=1.5,
-        sleep=clock.sleep,
-        clock=clock,
-        jitter=lambda: 1.0,
-    )
-    for _ in range(5):
-        api.get(f"{API}/addons/{UUID}", status=502, body="")
-    with pytest.raises(RetryLater):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0, 1.5, 1.5]
-
-
-@pytest.mark.parametrize(
-    "error", [requests.exceptions.ReadTimeout(), requests.exceptions.ConnectionError()]
-)
-def test_timeouts_and_connection_errors_are_retried_then_retry_later(
-    api, client, credentials, clock, error
-):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", body=error)
-    with pytest.raises(RetryLater, match=type(error).__name__) as caught:
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-    assert_no_secret(caught.value)
-
-
-def test_a_timeout_then_success(api, client, credentials):
-    api.get(f"{API}/addons/{UUID}", body=requests.exceptions.ConnectTimeout())
-    api.get(f"{API}/addons/{UUID}", json=addon_json())
-    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
-
-
-def test_a_deadline_stops_retries(api, client, credentials, clock):
-    api.get(f"{API}/addons/{UUID}", status=503, body="")
-    with pytest.raises(RetryLater):
-        client.fetch_addon(UUID, credentials=credentials, deadline=clock() + 0.2)
-    assert clock.sleeps == []  # the back-off would pass the deadline: no retry
 
 
 def test_malformed_json_is_an_error_not_a_crash(api, client, credentials):
