@@ -4,7 +4,6 @@ Retries are tested in test_retries.py, over HTTP to the fake Heroku: `responses`
 adapter's `send`, so urllib3's Retry would not run here as it does in production.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,6 @@ from addons.heroku.errors import (
     TokenRejected,
 )
 from addons.heroku.pacing import MAX_SPACING
-from addons.heroku.session import PoolKeyCachingAdapter, platform_session
 
 API = "https://api.heroku.test"
 ID = "https://id.heroku.test"
@@ -284,31 +282,6 @@ def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, 
     assert len(delays) == len(remaining) - 1  # nothing before the first, nor after "4000"
     assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), delays
     assert delays[-1] == MAX_SPACING
-
-
-def test_the_session_reads_the_environment_once(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
-    session = platform_session(API)
-    # Proxy settings still apply, but requests no longer re-reads them (nor ~/.netrc, nor the
-    # CA bundle path) on every call.
-    assert session.proxies["https"] == "http://proxy.test:3128"
-    assert session.trust_env is False
-    assert isinstance(session.get_adapter(API), PoolKeyCachingAdapter)
-
-
-def test_each_thread_gets_its_own_session(client):
-    sessions = []
-
-    def grab():
-        sessions.append(client.session)
-
-    threads = [threading.Thread(target=grab) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sessions[0] is not sessions[1]  # one session per thread
-    assert client.session is client.session  # but one per thread, kept
 
 
 def test_malformed_json_is_an_error_not_a_crash(api, client, credentials):
