@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
 import threading
 import time
@@ -22,14 +21,14 @@ from addons.heroku.errors import (
     NotFound,
     RetryLater,
     TokenRejected,
+    transport_failure,
     typed_error,
 )
 from addons.heroku.oauth import OAuthClient, Tokens
 from addons.heroku.pacing import Pacer
-from addons.heroku.session import platform_session
-
-logger = logging.getLogger(__name__)
-
+from addons.heroku.retries import READ_RETRY, DeadlineTimeout, PacedRetry
+from addons.heroku.session import get_with_retry, platform_session
+from addons.models.access import AccessGrant
 
 PAGE_SIZE = 1000  # Heroku's maximum page size
 
@@ -80,9 +79,10 @@ class PlatformClient:
     """Read a resource's add-on, app, collaborators and team members from the Platform API.
 
     Thread-safe: each thread gets its own `requests.Session`. Every call has a timeout, follows
-    206 paging to the end, sends If-None-Match when a ResponseCache holds the endpoint, refreshes
-    the token once on a 401, and retries transport errors, 5xx and 429 a few times with capped,
-    jittered back-off.
+    206 paging to the end, sends If-None-Match when a ResponseCache holds the endpoint and
+    refreshes the token once on a 401. Transport errors, 5xx and 429 are retried by urllib3 in the
+    session's adapter, as RETRY says (READ_RETRY; `max_attempts` shortens or lengthens it), paced
+    by PACER, which every thread of a run shares (see `addons.heroku.retries`).
     """
 
     def __init__(
@@ -90,9 +90,8 @@ class PlatformClient:
         *,
         base_url: str | None = None,
         timeout: float | None = None,
-        max_attempts: int = 3,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 4.0,
+        retry: PacedRetry = READ_RETRY,
+        max_attempts: int | None = None,
         sleep=time.sleep,
         jitter=random.random,
         clock=time.monotonic,
@@ -100,9 +99,7 @@ class PlatformClient:
     ):
         self.base_url = (base_url or settings.HEROKU_API_URL).rstrip("/")
         self.timeout = timeout or settings.HEROKU_API_TIMEOUT
-        self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.retry = retry if max_attempts is None else retry.new(total=max_attempts - 1)
         self.sleep = sleep
         self.jitter = jitter
         self.clock = clock
@@ -113,7 +110,7 @@ class PlatformClient:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = platform_session(self.base_url)
+            session = self._local.session = platform_session(self.base_url, retry=self.retry)
         return session
 
     @property
@@ -122,12 +119,6 @@ class PlatformClient:
         if oauth is None:
             oauth = self._local.oauth = OAuthClient(timeout=self.timeout)
         return oauth
-
-    def close(self) -> None:
-        """Close this thread's session."""
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
 
     # Calls ---------------------------------------------------------------------------------
     def fetch_addon(self, resource_uuid, *, credentials, cache=None, deadline=None) -> AddonInfo:
@@ -141,11 +132,9 @@ class PlatformClient:
             raise AddonGone(str(exc), status=exc.status, error_id=exc.error_id) from None
         try:
             app = payload["app"]
-            return AddonInfo(
-                app_id=str(app["id"]), app_name=str(app.get("name") or ""), state=payload["state"]
-            )
-        except (KeyError, TypeError):
-            raise MalformedResponse(f"GET {path}: answer lacks app or state") from None
+            return AddonInfo(app_id=str(app["id"]), app_name=str(app.get("name") or ""))
+        except (KeyError, TypeError, AttributeError):
+            raise MalformedResponse(f"GET {path}: answer lacks app") from None
 
     def fetch_app(self, app_id, *, credentials, cache=None, deadline=None) -> AppInfo:
         """Return app APP_ID with its team (None for a personal app)."""
@@ -175,7 +164,7 @@ class PlatformClient:
                 Person(
                     email=item["user"]["email"].lower(),
                     heroku_user_id=str(item["user"].get("id") or ""),
-                    sources=(COLLABORATOR,),
+                    sources=(AccessGrant.Source.COLLABORATOR,),
                     role=str(item.get("role") or ""),
                 )
                 for item in items
@@ -199,7 +188,7 @@ class PlatformClient:
                     Person(
                         email=(item.get("email") or user["email"]).lower(),
                         heroku_user_id=str(user.get("id") or ""),
-                        sources=(TEAM_MEMBER,),
+                        sources=(AccessGrant.Source.TEAM_MEMBER,),
                         role=str(item.get("role") or ""),
                     )
                 )
@@ -212,7 +201,13 @@ class PlatformClient:
         if credentials.expires_soon():
             self.refresh(credentials, failed_token=credentials.access_token)
 
-    def refresh(self, credentials: ResourceCredentials, *, failed_token: str) -> None:
+    def refresh(
+        self,
+        credentials: ResourceCredentials,
+        *,
+        failed_token: str,
+        deadline: float | None = None,
+    ) -> None:
         """Replace FAILED_TOKEN in CREDENTIALS by fresh tokens (once, whichever thread asks)."""
         with credentials.lock:
             if credentials.access_token != failed_token:
@@ -223,6 +218,7 @@ class PlatformClient:
                 tokens = self.oauth.refresh(
                     refresh_token=credentials.refresh_token,
                     client_secret=credentials.client_secret,
+                    timeout=self._time_left(deadline, "OAuth token refresh"),
                 )
             except RetryLater:
                 raise
@@ -280,53 +276,40 @@ class PlatformClient:
         return payload, status, next_range
 
     def _request(self, path, range_header, stored, credentials, deadline) -> requests.Response:
+        """GET PATH; on a 401 refresh the token once and ask again with the new one.
+
+        Everything else that may succeed later (transport errors, 5xx, 429) is retried inside
+        the session's adapter (`_send`); what still fails is raised as a typed error.
+        """
         what = f"GET {path}"
-        refreshed = False
-        attempt = 0
-        while True:
-            self.pacer.wait()
-            token = credentials.access_token
-            headers = {"Authorization": f"Bearer {token}"}
-            if range_header:
-                headers["Range"] = range_header
-            if stored is not None:
-                headers["If-None-Match"] = stored.etag
-            try:
-                response = self.session.get(
-                    self.base_url + path, headers=headers, timeout=self._timeout(deadline, what)
-                )
-            except requests.RequestException as exc:
-                error: HerokuAPIError = RetryLater(f"{what}: {type(exc).__name__}")
-            else:
-                self.pacer.observe(response.headers.get("RateLimit-Remaining"))
-                if response.status_code in (200, 206, 304):
-                    return response
-                if response.status_code == 401 and not refreshed:
-                    refreshed = True
-                    self.refresh(credentials, failed_token=token)
-                    continue
-                error = typed_error(response, what)
-                if response.status_code == 429:
-                    self.pacer.back_off(self._backoff(attempt, response))
-            attempt += 1
-            if not isinstance(error, RetryLater) or attempt >= self.max_attempts:
-                raise error
-            if error.status == 429:
-                continue  # the pacer holds every thread for the back-off
-            delay = self._backoff(attempt - 1)
-            if deadline is not None and self.clock() + delay >= deadline:
-                raise error
-            logger.info("%s failed (%s); retrying in %.2f s", what, error, delay)
-            self.sleep(delay)
+        token = credentials.access_token
+        response = self._send(what, path, _headers(token, range_header, stored), deadline)
+        if response.status_code == 401:
+            self.refresh(credentials, failed_token=token, deadline=deadline)
+            headers = _headers(credentials.access_token, range_header, stored)
+            response = self._send(what, path, headers, deadline)
+        if response.status_code in (200, 206, 304):
+            return response
+        raise typed_error(response, what)
 
-    def _backoff(self, attempt: int, response: requests.Response | None = None) -> float:
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.isdigit():
-            return min(float(retry_after), self.backoff_cap * 2)
-        delay = min(self.backoff_cap, self.backoff_base * 2**attempt)
-        return delay / 2 + self.jitter() * delay / 2
+    def _send(self, what, path, headers, deadline) -> requests.Response:
+        """Send one GET (retried in the adapter by this call's PacedRetry) and return its answer."""
+        timeout = self._timeout(deadline, what)
+        if deadline is not None and self.pacer.ready_at() >= deadline:
+            raise RetryLater(f"{what}: the rate limit holds requests past the deadline")
+        self.pacer.wait()
+        url = self.base_url + path
+        retry = self.retry.paced(self.pacer, deadline=deadline)
+        try:
+            response = get_with_retry(
+                self.session, url, retry=retry, headers=headers, timeout=timeout
+            )
+        except requests.RequestException as exc:
+            raise RetryLater(f"{what}: {transport_failure(exc)}") from None
+        retry.observe(response.raw)  # the answers before it were observed as they were retried
+        return response
 
-    def _timeout(self, deadline: float | None, what: str) -> float:
+    def _time_left(self, deadline: float | None, what: str) -> float:
         if deadline is None:
             return self.timeout
         left = deadline - self.clock()
@@ -334,18 +317,34 @@ class PlatformClient:
             raise RetryLater(f"{what}: deadline passed before the request")
         return min(self.timeout, left)
 
+    def _timeout(self, deadline: float | None, what: str) -> float | DeadlineTimeout:
+        limit = self._time_left(deadline, what)
+        if deadline is None:
+            return limit
+        return DeadlineTimeout(limit, deadline=deadline, clock=self.clock)
 
-COLLABORATOR = "collaborator"
+
+def _headers(token: str, range_header: str | None, stored: StoredResponse | None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+    if range_header:
+        headers["Range"] = range_header
+    if stored is not None:
+        headers["If-None-Match"] = stored.etag
+    return headers
 
 
-TEAM_MEMBER = "team_member"
+# Aliases kept for addons.access.sync, which imports them: the values are AccessGrant.Source's.
+COLLABORATOR = AccessGrant.Source.COLLABORATOR
+TEAM_MEMBER = AccessGrant.Source.TEAM_MEMBER
 
 
 @dataclass(frozen=True)
 class AddonInfo:
+    """The app an add-on resource is attached to (its `state` is not read: the Partner API tells
+    us of de-provisioning, and a 404 here marks the resource gone)."""
+
     app_id: str
     app_name: str
-    state: str
 
 
 @dataclass(frozen=True)

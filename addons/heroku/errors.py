@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+from urllib3.exceptions import MaxRetryError
 
 
 class HerokuAPIError(Exception):
@@ -55,6 +56,18 @@ class AddonGone(NotFound):
 class MalformedResponse(HerokuAPIError):
     """Heroku answered something that is not what the API promises (bad JSON, 206 without
     Next-Range, missing fields)."""
+
+
+def transport_failure(exc: requests.RequestException) -> str:
+    """Name what went wrong on the wire, e.g. `ConnectionError (ReadTimeoutError)`.
+
+    Never the error's text, which holds the URL. urllib3 wraps the last error of a retried call
+    in MaxRetryError; its reason says what it was.
+    """
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, MaxRetryError) and cause.reason is not None:
+        return f"{type(exc).__name__} ({type(cause.reason).__name__})"
+    return type(exc).__name__
 
 
 def typed_error(response: requests.Response, what: str) -> HerokuAPIError:

@@ -24,7 +24,14 @@ class Tokens:
 
 
 class OAuthClient:
-    """Exchange grants and refresh tokens at HEROKU_ID_URL/oauth/token."""
+    """Exchange grants and refresh tokens at HEROKU_ID_URL/oauth/token.
+
+    The token endpoint is a POST and is not retried here (requests' default adapter makes one
+    attempt): a grant is single use and a refresh may rotate the refresh token, so a request that
+    reached Heroku but lost its answer must not be sent again blindly. The callers retry at their
+    own pace instead: a failed grant exchange by its schedule (addons.partner_api.grants), a failed
+    refresh (RetryLater) by the next sync run.
+    """
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None):
         self.base_url = (base_url or settings.HEROKU_ID_URL).rstrip("/")
@@ -39,8 +46,10 @@ class OAuthClient:
             "OAuth grant exchange",
         )
 
-    def refresh(self, *, refresh_token: str, client_secret: str) -> Tokens:
-        """Return fresh tokens for REFRESH_TOKEN."""
+    def refresh(
+        self, *, refresh_token: str, client_secret: str, timeout: float | None = None
+    ) -> Tokens:
+        """Return fresh tokens for REFRESH_TOKEN (TIMEOUT, when given, bounds this request)."""
         return self._token_request(
             {
                 "grant_type": "refresh_token",
@@ -48,12 +57,13 @@ class OAuthClient:
                 "client_secret": client_secret,
             },
             "OAuth token refresh",
+            timeout=timeout,
         )
 
-    def _token_request(self, form: dict, what: str) -> Tokens:
+    def _token_request(self, form: dict, what: str, *, timeout: float | None = None) -> Tokens:
         try:
             response = self.session.post(
-                f"{self.base_url}/oauth/token", data=form, timeout=self.timeout
+                f"{self.base_url}/oauth/token", data=form, timeout=timeout or self.timeout
             )
         except requests.RequestException as exc:
             raise RetryLater(f"{what}: {type(exc).__name__}") from None

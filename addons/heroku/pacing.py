@@ -43,6 +43,11 @@ class Pacer:
             self.sleep(delay)
         return delay
 
+    def ready_at(self) -> float:
+        """Return the clock time at which the next request could leave, at the earliest."""
+        with self._lock:
+            return max(self._last_at + self._spacing, self._hold_until)
+
     def observe(self, remaining: str | None) -> None:
         """Adjust the spacing of requests to a RateLimit-Remaining header value."""
         try:

@@ -6,6 +6,9 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+from addons.heroku.retries import READ_RETRY
 
 USER_AGENT = "partner-portal/0.1 (+https://github.com/partner-portal)"
 
@@ -37,19 +40,32 @@ class PoolKeyCachingAdapter(HTTPAdapter):
         return dict(host_params), dict(pool_kwargs)
 
 
-def platform_session(base_url: str) -> requests.Session:
-    """Return a session for BASE_URL with the environment's proxy and CA settings read once.
+def platform_session(base_url: str, *, retry: Retry = READ_RETRY) -> requests.Session:
+    """Return a session for BASE_URL that retries as RETRY says, with the environment's proxy and
+    CA settings read once.
 
     A session that trusts the environment reads it again on every request (proxy variables,
     ~/.netrc, a stat of REQUESTS_CA_BUNDLE): at thousands of calls a minute that was a large share
     of the client's CPU time. The settings are resolved here once and the session stops looking.
     """
     session = requests.Session()
-    session.mount("https://", PoolKeyCachingAdapter())
-    session.mount("http://", PoolKeyCachingAdapter())
+    session.mount("https://", PoolKeyCachingAdapter(max_retries=retry))
+    session.mount("http://", PoolKeyCachingAdapter(max_retries=retry))
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     environment = session.merge_environment_settings(base_url, {}, None, None, None)
     session.proxies.update(environment["proxies"] or {})
     session.verify = environment["verify"]
     session.trust_env = False
     return session
+
+
+def get_with_retry(
+    session: requests.Session, url: str, *, retry: Retry, **kwargs
+) -> requests.Response:
+    """GET URL through SESSION with RETRY as the retry policy of this one call.
+
+    requests takes the Retry from the adapter, not from the call. A PlatformClient session
+    belongs to one thread, so its adapter can carry each call's own Retry (its pacer, deadline).
+    """
+    session.get_adapter(url).max_retries = retry
+    return session.get(url, **kwargs)

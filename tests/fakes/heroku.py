@@ -60,13 +60,15 @@ class Fault:
     (close the connection without answering), "timeout" (answer after `delay` seconds),
     "malformed" (200 with a body that is not JSON), or "partial-no-next-range" (206 without a
     Next-Range header). `match` is a substring of the request path (or "" for every request);
-    `times` is how many requests it hits (None: until cleared).
+    `times` is how many requests it hits (None: until cleared); `retry_after`, when set, is sent
+    as the Retry-After header of an HTTP status fault.
     """
 
     kind: str
     match: str = ""
     times: int | None = None
     delay: float = 30.0
+    retry_after: str | None = None
     hits: int = 0
 
     def applies(self, path: str) -> bool:
@@ -278,7 +280,11 @@ class FakeHeroku:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FakeHeroku:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the serving loop's next poll: at the default 0.5 s, that was half a
+        # second added to every test that uses the fake.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self
 
@@ -438,10 +444,12 @@ class _Handler(BaseHTTPRequestHandler):
         if kind.isdigit():
             status = int(kind)
             ids = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limit"}
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
             if status >= 500:
-                self._send(status, raw=b"")
+                self._send(status, raw=b"", headers=headers)
             else:
-                self._error(status, ids.get(status, "invalid_params"), f"injected {status}")
+                error_id = ids.get(status, "invalid_params")
+                self._send(status, {"id": error_id, "message": f"injected {status}"}, headers)
             return True
         raise ValueError(f"unknown fault kind {kind!r}")
 

@@ -1,10 +1,12 @@
-"""The Platform API client, call by call, against `responses` (no network, no real sleeping)."""
+"""The Platform API client, call by call, against `responses` (no network, no real sleeping).
 
-import threading
+Retries are tested in test_retries.py, over HTTP to the fake Heroku: `responses` replaces the
+adapter's `send`, so urllib3's Retry would not run here as it does in production.
+"""
+
 from datetime import timedelta
 
 import pytest
-import requests
 import responses
 from django.utils import timezone
 from responses import matchers
@@ -17,11 +19,9 @@ from addons.heroku.errors import (
     AddonGone,
     MalformedResponse,
     NotFound,
-    RetryLater,
     TokenRejected,
 )
 from addons.heroku.pacing import MAX_SPACING
-from addons.heroku.session import PoolKeyCachingAdapter, platform_session
 
 API = "https://api.heroku.test"
 ID = "https://id.heroku.test"
@@ -30,30 +30,10 @@ APP = "app-1"
 ACCESS, REFRESH, SECRET = "access-tok-123", "refresh-tok-456", "client-secret-789"
 
 
-class FakeClock:
-    """A monotonic clock that advances only when the code under test sleeps."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-
 @pytest.fixture
 def api():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
@@ -254,6 +234,14 @@ def test_403_is_access_denied(api, client, credentials):
         client.fetch_app(APP, credentials=credentials)
 
 
+def test_an_addon_answer_needs_its_app_but_not_its_state(api, client, credentials):
+    api.get(f"{API}/addons/{UUID}", json={"id": UUID, "app": {"id": APP, "name": "my-app"}})
+    api.get(f"{API}/addons/{UUID}", json={"id": UUID, "state": "provisioned"})
+    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
+    with pytest.raises(MalformedResponse, match="lacks app"):
+        client.fetch_addon(UUID, credentials=credentials)
+
+
 def test_404_on_the_addon_means_it_is_gone(api, client, credentials):
     api.get(f"{API}/addons/{UUID}", status=404, json={"id": "not_found"})
     with pytest.raises(AddonGone):
@@ -265,33 +253,6 @@ def test_404_elsewhere_is_not_found_but_not_gone(api, client, credentials):
     with pytest.raises(NotFound) as caught:
         client.fetch_app(APP, credentials=credentials)
     assert not isinstance(caught.value, AddonGone)
-
-
-def test_429_backs_off_with_growing_delays_then_succeeds(api, client, credentials, clock):
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
-    api.get(url, status=429, json={"id": "rate_limit", "message": "slow down"})
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-
-
-def test_429_backoff_is_jittered(api, settings, clock, credentials):
-    settings.HEROKU_ID_URL = ID
-    client = PlatformClient(base_url=API, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0)
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=429, json={"id": "rate_limit"})
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.25]  # half the back-off with no jitter, the full one at most
-
-
-def test_429_until_exhausted_is_retry_later(api, client, credentials, clock):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", status=429, json={"id": "rate_limit"})
-    with pytest.raises(RetryLater, match="429 rate_limit"):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
 
 
 def test_a_low_ratelimit_remaining_spaces_the_next_requests(api, client, credentials, clock):
@@ -321,91 +282,6 @@ def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, 
     assert len(delays) == len(remaining) - 1  # nothing before the first, nor after "4000"
     assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), delays
     assert delays[-1] == MAX_SPACING
-
-
-def test_the_session_reads_the_environment_once(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
-    session = platform_session(API)
-    # Proxy settings still apply, but requests no longer re-reads them (nor ~/.netrc, nor the
-    # CA bundle path) on every call.
-    assert session.proxies["https"] == "http://proxy.test:3128"
-    assert session.trust_env is False
-    assert isinstance(session.get_adapter(API), PoolKeyCachingAdapter)
-
-
-def test_each_thread_gets_its_own_session(client):
-    sessions = []
-
-    def grab():
-        sessions.append(client.session)
-
-    threads = [threading.Thread(target=grab) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sessions[0] is not sessions[1]  # one session per thread
-    assert client.session is client.session  # but one per thread, kept
-
-
-def test_5xx_is_retried_then_succeeds(api, client, credentials, clock):
-    url = f"{API}/addons/{UUID}"
-    api.get(url, status=503, body="")
-    api.get(url, json=addon_json())
-    client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5]
-
-
-def test_5xx_until_exhausted_is_retry_later(api, client, credentials, clock):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", status=500, body="")
-    with pytest.raises(RetryLater, match="HTTP 500"):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-
-
-def test_backoff_is_capped(api, settings, clock, credentials):
-    settings.HEROKU_ID_URL = ID
-    client = PlatformClient(
-        base_url=API,
-        max_attempts=5,
-        backoff_cap=1.5,
-        sleep=clock.sleep,
-        clock=clock,
-        jitter=lambda: 1.0,
-    )
-    for _ in range(5):
-        api.get(f"{API}/addons/{UUID}", status=502, body="")
-    with pytest.raises(RetryLater):
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0, 1.5, 1.5]
-
-
-@pytest.mark.parametrize(
-    "error", [requests.exceptions.ReadTimeout(), requests.exceptions.ConnectionError()]
-)
-def test_timeouts_and_connection_errors_are_retried_then_retry_later(
-    api, client, credentials, clock, error
-):
-    for _ in range(3):
-        api.get(f"{API}/addons/{UUID}", body=error)
-    with pytest.raises(RetryLater, match=type(error).__name__) as caught:
-        client.fetch_addon(UUID, credentials=credentials)
-    assert clock.sleeps == [0.5, 1.0]
-    assert_no_secret(caught.value)
-
-
-def test_a_timeout_then_success(api, client, credentials):
-    api.get(f"{API}/addons/{UUID}", body=requests.exceptions.ConnectTimeout())
-    api.get(f"{API}/addons/{UUID}", json=addon_json())
-    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
-
-
-def test_a_deadline_stops_retries(api, client, credentials, clock):
-    api.get(f"{API}/addons/{UUID}", status=503, body="")
-    with pytest.raises(RetryLater):
-        client.fetch_addon(UUID, credentials=credentials, deadline=clock() + 0.2)
-    assert clock.sleeps == []  # the back-off would pass the deadline: no retry
 
 
 def test_malformed_json_is_an_error_not_a_crash(api, client, credentials):
