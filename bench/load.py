@@ -10,7 +10,7 @@ What it does, so that each figure means one thing:
    (default postgres://portal:portal@127.0.0.1:5432/portal), migrates it and seeds one company, one
    add-on with three plans, and SSO_RESOURCES resources whose access lists hold SSO_USERS people in
    all (fresh: no SSO decision needs a re-fetch). The database is dropped at the end.
-2. Starts the loopback fake of Heroku (`python -m tests.fakes.heroku`) as the OAuth endpoint, and
+2. Starts the loopback fake of Heroku (`python -m addons.heroku.fake`) as the OAuth endpoint, and
    `gunicorn portal.wsgi` (gthread, --workers × --threads) with the production settings
    (tests/production.py: DEBUG off, fresh secrets; plain http on loopback).
 3. Phases, each with --clients threads (one HTTP keep-alive session each):
@@ -437,7 +437,7 @@ def main(argv=None) -> int:
         processes.append(
             start(
                 "fake",
-                [sys.executable, "-m", "tests.fakes.heroku", "--port", str(fake_port)],
+                [sys.executable, "-m", "addons.heroku.fake", "--port", str(fake_port)],
                 env,
                 log_dir,
             )

@@ -2,7 +2,7 @@
 
 Everything runs in one process through the Django test Client (the full middleware stack, the
 view, the template and the session write), against a throw-away SQLite test database, with the
-loopback fake of the Platform API (tests/fakes/heroku.py) served from a thread:
+loopback fake of the Platform API (addons/heroku/fake/) served from a thread:
 
 - trivial: GET of a view that returns "ok" — the floor of any request here;
 - sso-fresh: POST /sso/login of a person on a fresh access list (no Heroku call);
@@ -91,9 +91,9 @@ def main(argv=None) -> int:
 
     from accounts.models import Company
     from addons.access.sync import sync_resource
+    from addons.heroku.fake import FakeHeroku
     from addons.models import Addon, AddonResource, Plan, SyncRun
     from tests.addons.conftest import sso_form
-    from tests.fakes.heroku import FakeHeroku
 
     connection.creation.create_test_db(verbosity=0)
     fake = FakeHeroku(latency=args.latency, record=False).start()

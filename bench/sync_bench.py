@@ -45,7 +45,7 @@ def start_fake(*, resources: int, latency: float, big: int, port: int) -> subpro
         [
             sys.executable,
             "-m",
-            "tests.fakes.heroku",
+            "addons.heroku.fake",
             "--port",
             str(port),
             "--resources",

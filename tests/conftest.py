@@ -58,7 +58,7 @@ def manager(company, provider):
 @pytest.fixture
 def fake_heroku(settings):
     """A loopback fake of api.heroku.com and id.heroku.com, with settings pointing at it."""
-    from tests.fakes.heroku import FakeHeroku
+    from addons.heroku.fake import FakeHeroku
 
     with FakeHeroku() as fake:
         settings.HEROKU_API_URL = fake.url

@@ -1,5 +1,6 @@
 """The fake must behave like Heroku, or tests against it prove nothing."""
 
+import pytest
 import requests
 
 from addons.heroku.errors import OAuthError
@@ -66,3 +67,14 @@ def test_injected_faults(fake_heroku):
     fake_heroku.inject("503", match="/addons/", times=1)
     assert get(fake_heroku, f"/addons/{uuid}", token).status_code == 503
     assert get(fake_heroku, f"/addons/{uuid}", token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--port", "70000"], ["--port", "0"], ["--latency", "-1"], ["--resources", "-5"]]
+)
+def test_the_fake_heroku_command_refuses_bad_usage_with_status_2(arguments):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as refused:
+        call_command("fake_heroku", *arguments)
+    assert refused.value.returncode == 2

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from accounts.models import Company
 from addons.heroku.client import PlatformClient
+from addons.heroku.fake import FakeHeroku, World
 from addons.models import AccessChange, AccessGrant, Addon, AddonResource, Plan, SyncRun
-from tests.fakes.heroku import FakeHeroku, World
 
 WORLD_SIZE = 200
 CLIENT_SECRET = "reliability-client-secret"

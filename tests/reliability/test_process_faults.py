@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.fakes.heroku import FakeHeroku
+from addons.heroku.fake import FakeHeroku
 from tests.production import BASE_DIR
 from tests.reliability.conftest import WORLD_SIZE, light_world, pick
 from tests.smoke.processes import _postgres_url, _server_connection

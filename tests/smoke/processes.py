@@ -17,7 +17,7 @@ Fixtures (import them into a conftest.py)
 
 The same processes in another environment (say, one pointing at a fake Heroku): the context
 managers `running_gunicorn(env, log_dir)` and `running_qcluster(env, log_dir)`; and
-`running_fake_heroku(log_dir)` runs `python -m tests.fakes.heroku`, a `Server` driven through its
+`running_fake_heroku(log_dir)` runs `python -m addons.heroku.fake`, a `Server` driven through its
 control API with `.json(method, "/_fake/...", body)`.
 
 Both process fixtures stop their process with SIGTERM at teardown and fail the test unless it
@@ -296,11 +296,11 @@ def running_qcluster(env: dict[str, str], log_dir: Path) -> Iterator[RunningProc
 
 @contextmanager
 def running_fake_heroku(log_dir: Path) -> Iterator[Server]:
-    """Run the fake Heroku (tests.fakes.heroku) as a process on a free loopback port."""
+    """Run the fake Heroku (addons.heroku.fake) as a process on a free loopback port."""
     port = free_port()
     process = start_process(
         "fake-heroku",
-        [sys.executable, "-m", "tests.fakes.heroku", "--port", str(port)],
+        [sys.executable, "-m", "addons.heroku.fake", "--port", str(port)],
         env=production_env(),
         log_dir=log_dir,
     )

@@ -61,7 +61,7 @@ def fake_heroku_process(tmp_path):
     process = start_process(
         "fake-heroku",
         [
-            *(sys.executable, "-m", "tests.fakes.heroku", "--port", str(port)),
+            *(sys.executable, "-m", "addons.heroku.fake", "--port", str(port)),
             *("--resources", str(RESOURCES), "--big", "450", "--latency", "0.02"),
         ],
         env=dict(os.environ),

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from django.conf import settings
 
-from tests.fakes.heroku import FakeHeroku, World
+from addons.heroku.fake import FakeHeroku, World
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,80 @@
+"""The fake's Platform API routes: add-ons, apps, collaborators, team members, config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from addons.heroku.fake.world import DEFAULT_PAGE, MAX_PAGE
+
+
+class PlatformRoutes:
+    """Routes of the fake's request handler (mixed into `server._Handler`)."""
+
+    def _platform(self, method: str, path: str, resource: str, body: bytes):
+        world = self.fake.world
+        addon = world.addons.get(resource)
+        app = world.apps.get(addon["app"]["id"]) if addon else None
+        if m := re.fullmatch(r"/addons/([^/]+)", path):
+            if m[1] != resource:
+                return self._error(403, "forbidden", "You do not have access to the add-on.")
+            if addon is None:
+                return self._error(404, "not_found", "Couldn't find that add-on.")
+            return self._ok(addon)
+        if addon is None:
+            return self._error(404, "not_found", "Couldn't find that add-on.")
+        if m := re.fullmatch(r"/addons/([^/]+)/(config|actions/provision)", path):
+            if m[1] != resource:
+                return self._error(403, "forbidden", "You do not have access to the add-on.")
+            if m[2] == "actions/provision":
+                addon["state"] = "provisioned"
+                return self._send(200, addon)
+            if method == "PATCH":
+                addon["config"] = json.loads(body or b"{}").get("config", [])
+            return self._send(200, addon.get("config", []))
+        if m := re.fullmatch(r"/apps/([^/]+)(/collaborators)?", path):
+            if m[1] not in (app["id"], app["name"]):
+                return self._error(403, "forbidden", "You do not have access to the app.")
+            if m[2]:
+                return self._list(world.collaborators[app["id"]], default_field="id")
+            return self._ok(app)
+        if m := re.fullmatch(r"/teams/([^/]+)/members", path):
+            team = app.get("team")
+            if not team or m[1] not in (team["id"], team["name"]):
+                return self._error(403, "forbidden", "You do not have access to the team.")
+            return self._list(world.team_members[team["id"]], default_field="email")
+        return self._error(404, "not_found", f"No route for {method} {path}.")
+
+    def _ok(self, payload, status=200, headers=None):
+        # Serialize once: the ETag is the digest of the very bytes sent.
+        body = json.dumps(payload).encode()
+        etag = f'"{hashlib.sha1(body).hexdigest()}"'
+        if status in (200, 206) and self.headers.get("If-None-Match") == etag:
+            return self._send(304, None, {"ETag": etag})
+        return self._send(status, body, {"ETag": etag, **(headers or {})})
+
+    def _list(self, items: list[dict], default_field: str):
+        range_header = self.headers.get("Range", f"{default_field} ..")
+        m = re.fullmatch(
+            r"\s*(\w+)\s+(\]?)(.*?)\.\.([^;]*)(?:;\s*max=(\d+))?\s*(?:;.*)?", range_header
+        )
+        if not m:
+            return self._error(400, "bad_request", f"Malformed Range header {range_header!r}")
+        range_field, exclusive, start, _, max_ = m.groups()
+        size = min(int(max_ or DEFAULT_PAGE), MAX_PAGE)
+
+        def key(item):
+            return str(item.get(range_field) or item.get("user", {}).get(range_field) or "")
+
+        ordered = sorted(items, key=key)
+        if start:
+            ordered = [i for i in ordered if (key(i) > start if exclusive else key(i) >= start)]
+        page = ordered[:size]
+        headers = {}
+        if page:
+            headers["Content-Range"] = f"{range_field} {key(page[0])}..{key(page[-1])}; max={size}"
+        if len(ordered) > size:
+            headers["Next-Range"] = f"{range_field} ]{key(page[-1])}..; max={size}"
+            return self._ok(page, status=206, headers=headers)  # pages carry ETags too
+        return self._ok(page, headers=headers)

@@ -1,0 +1,214 @@
+"""What the fake Heroku knows: resources, apps, collaborators, teams, tokens, and faults."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+
+ISO = "2026-01-01T12:00:00Z"
+MAX_PAGE = 1000
+DEFAULT_PAGE = 200
+TOKEN_TTL = 28800
+
+
+def new_id() -> str:
+    return str(uuidlib.uuid4())
+
+
+@dataclass
+class Fault:
+    """A fault to inject into matching requests.
+
+    kind: an HTTP status as a string ("500", "502", "503", "404", "429", "401", …), "reset"
+    (close the connection without answering), "timeout" (answer after `delay` seconds),
+    "malformed" (200 with a body that is not JSON), or "partial-no-next-range" (206 without a
+    Next-Range header). `match` is a substring of the request path (or "" for every request);
+    `times` is how many requests it hits (None: until cleared); `retry_after`, when set, is sent
+    as the Retry-After header of an HTTP status fault.
+    """
+
+    kind: str
+    match: str = ""
+    times: int | None = None
+    delay: float = 30.0
+    retry_after: str | None = None
+    hits: int = 0
+
+    def applies(self, path: str) -> bool:
+        return self.match in path and (self.times is None or self.hits < self.times)
+
+
+@dataclass
+class World:
+    """What the fake Heroku knows: add-on resources, apps, collaborators, teams and tokens."""
+
+    addons: dict[str, dict] = field(default_factory=dict)  # resource uuid -> add-on JSON
+    apps: dict[str, dict] = field(default_factory=dict)  # app id -> app JSON
+    collaborators: dict[str, list[dict]] = field(default_factory=dict)  # app id -> list
+    team_members: dict[str, list[dict]] = field(default_factory=dict)  # team id -> list
+    tokens: dict[str, dict] = field(default_factory=dict)  # access token -> {resource, expires}
+    refresh_tokens: dict[str, dict] = field(default_factory=dict)  # refresh token -> {resource}
+    grants: dict[str, dict] = field(default_factory=dict)  # code -> {resource, client_secret}
+    users: dict[str, str] = field(default_factory=dict)  # lower-case email -> user id
+
+    # Building the world --------------------------------------------------------------------
+    def user_id(self, email: str) -> str:
+        return self.users.setdefault(email.lower(), new_id())
+
+    def add_resource(
+        self,
+        resource_uuid: str | None = None,
+        *,
+        app_name: str | None = None,
+        owner: str = "owner@example.com",
+        collaborators: list[str] | tuple[str, ...] = (),
+        team: str | None = None,
+        members: list[str] | tuple[str, ...] = (),
+        token: str | None = None,
+        plan: str = "acme-search:basic",
+    ) -> tuple[str, str]:
+        """Add an add-on resource on a new app; return (resource uuid, access token).
+
+        A personal app (team=None) lists its owner among its collaborators, as Heroku does. A team
+        app lists the given collaborators; its team has the given members.
+        """
+        resource_uuid = str(resource_uuid or new_id())
+        app_id = new_id()
+        app_name = app_name or f"app-{app_id[:8]}"
+        team_json = None
+        if team is not None:
+            team_id = new_id()
+            team_json = {"id": team_id, "name": team}
+            self.team_members[team_id] = [self.member_json(email) for email in members]
+        self.apps[app_id] = {
+            "id": app_id,
+            "name": app_name,
+            "owner": {"email": owner, "id": self.user_id(owner)},
+            "team": team_json,
+            "organization": team_json,
+            "region": {"id": new_id(), "name": "us"},
+            "created_at": ISO,
+            "updated_at": ISO,
+            "web_url": f"https://{app_name}.herokuapp.com/",
+        }
+        people = list(collaborators)
+        if team is None and owner.lower() not in {p.lower() for p in people}:
+            people.insert(0, owner)
+        self.collaborators[app_id] = [
+            self.collaborator_json(app_id, email, role="owner" if email == owner else None)
+            for email in people
+        ]
+        self.addons[resource_uuid] = {
+            "id": resource_uuid,
+            "name": f"acme-search-{resource_uuid[:8]}",
+            "app": {"id": app_id, "name": app_name},
+            "addon_service": {"id": new_id(), "name": plan.split(":")[0]},
+            "plan": {"id": new_id(), "name": plan},
+            "state": "provisioned",
+            "config_vars": [],
+            "created_at": ISO,
+            "updated_at": ISO,
+        }
+        token = token or f"token-{resource_uuid}"
+        self.tokens[token] = {"resource": resource_uuid, "expires": time.time() + TOKEN_TTL}
+        return resource_uuid, token
+
+    def collaborator_json(self, app_id: str, email: str, role: str | None = None) -> dict:
+        app = self.apps[app_id]
+        return {
+            "id": new_id(),
+            "app": {"id": app_id, "name": app["name"]},
+            "created_at": ISO,
+            "updated_at": ISO,
+            "permissions": [{"name": "view", "description": "Can view the app."}],
+            "role": role or ("member" if app.get("team") else "collaborator"),
+            "user": {"email": email, "federated": False, "id": self.user_id(email)},
+        }
+
+    def member_json(self, email: str, role: str = "member") -> dict:
+        user_id = self.user_id(email)
+        return {
+            "id": new_id(),
+            "created_at": ISO,
+            "updated_at": ISO,
+            "email": email,
+            "federated": False,
+            "role": role,
+            "two_factor_authentication": True,
+            "user": {"email": email, "id": user_id, "name": email.split("@")[0]},
+        }
+
+    def app_of(self, resource_uuid: str) -> dict:
+        return self.apps[self.addons[resource_uuid]["app"]["id"]]
+
+    def add_collaborator(self, resource_uuid: str, email: str) -> None:
+        app = self.app_of(resource_uuid)
+        self.collaborators[app["id"]].append(self.collaborator_json(app["id"], email))
+
+    def remove_collaborator(self, resource_uuid: str, email: str) -> None:
+        app = self.app_of(resource_uuid)
+        self.collaborators[app["id"]] = [
+            c for c in self.collaborators[app["id"]] if c["user"]["email"].lower() != email.lower()
+        ]
+
+    def add_member(self, resource_uuid: str, email: str) -> None:
+        team = self.app_of(resource_uuid)["team"]
+        self.team_members[team["id"]].append(self.member_json(email))
+
+    def remove_member(self, resource_uuid: str, email: str) -> None:
+        team = self.app_of(resource_uuid)["team"]
+        self.team_members[team["id"]] = [
+            m for m in self.team_members[team["id"]] if m["email"].lower() != email.lower()
+        ]
+
+    def remove_addon(self, resource_uuid: str) -> None:
+        self.addons.pop(resource_uuid, None)
+
+    def expected_emails(self, resource_uuid: str) -> set[str]:
+        """Return the lower-cased emails that may use RESOURCE: the truth a sync must reach."""
+        app = self.app_of(resource_uuid)
+        emails = {c["user"]["email"].lower() for c in self.collaborators[app["id"]]}
+        if app.get("team"):
+            emails |= {m["email"].lower() for m in self.team_members[app["team"]["id"]]}
+        return emails
+
+    def create_grant(self, resource_uuid: str, client_secret: str) -> str:
+        """Return a new single-use authorization code for RESOURCE (as sent at provisioning)."""
+        code = secrets.token_hex(16)
+        self.grants[code] = {"resource": str(resource_uuid), "client_secret": client_secret}
+        return code
+
+    def expire_token(self, token: str) -> None:
+        self.tokens[token]["expires"] = 0
+
+    @classmethod
+    def generate(cls, n: int, *, seed: int = 1, big: int = 2100) -> World:
+        """Return a world of N resources: 60% team apps with 5 to 40 collaborators and up to 200
+        team members; resource 0 is a team app with a list of BIG people."""
+        rng = random.Random(seed)
+        world = cls()
+        for i in range(n):
+            resource_uuid = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+            if i == 0 and big:
+                people = [f"user{i}-{j}@example.com" for j in range(big)]
+                world.add_resource(
+                    resource_uuid,
+                    team=f"team-{i}",
+                    collaborators=people[:40],
+                    members=people[40:],
+                )
+            elif rng.random() < 0.6:
+                collaborators = [f"c{i}-{j}@example.com" for j in range(rng.randint(5, 40))]
+                members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 200))]
+                world.add_resource(
+                    resource_uuid, team=f"team-{i}", collaborators=collaborators, members=members
+                )
+            else:
+                collaborators = [f"c{i}-{j}@example.com" for j in range(rng.randint(0, 10))]
+                world.add_resource(
+                    resource_uuid, owner=f"owner{i}@example.com", collaborators=collaborators
+                )
+        return world
