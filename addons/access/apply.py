@@ -8,16 +8,19 @@ cannot be true (see `refusal_reason`) is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from addons.access.fetch import FetchResult
 from addons.access.outcomes import ResourceOutcome, Status
+from addons.access.rows import RowWriter
 from addons.heroku.cache import ResponseCache
-from addons.heroku.client import ResourceCredentials
+from addons.heroku.client import Person, ResourceCredentials
 from addons.models import AccessChange, AccessGrant, AddonResource, PlatformResponse, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -26,188 +29,7 @@ logger = logging.getLogger(__name__)
 REMOVAL_CHECK_MIN_LIST = 4
 
 
-def refusal_reason(result: FetchResult, current_count: int, removals: int) -> str:
-    """Return why RESULT looks wrong and must not replace a list of CURRENT_COUNT, or ""."""
-    if result.collaborator_count == 0 and not result.app.team_id:
-        return "refused: Heroku listed no collaborators for an app without a team"
-    share = settings.SYNC_MAX_REMOVAL_SHARE
-    if current_count >= REMOVAL_CHECK_MIN_LIST and removals > share * current_count:
-        return (
-            f"refused: would remove {removals} of {current_count} people "
-            f"(more than {share:.0%}); run with --force to apply"
-        )
-    return ""
-
-
-def apply_fetch(result: FetchResult, *, run: SyncRun | None, dry_run=False, force=False):
-    """Write RESULT for its resource in one transaction and return the outcome."""
-    resource = result.job.resource
-    now = timezone.now()
-    with transaction.atomic():
-        tokens = _token_fields(result.job.credentials)
-        if result.gone:
-            error = f"{result.error}: the add-on no longer exists on Heroku; marked de-provisioned"
-            if not dry_run:
-                _update_resource(
-                    resource,
-                    state=AddonResource.State.DEPROVISIONED,
-                    deprovisioned_at=now,
-                    sync_status=AddonResource.SyncStatus.FAILED,
-                    sync_error=error,
-                    **tokens,
-                )
-            return ResourceOutcome.of(resource, Status.DEPROVISIONED, error=error)
-        if result.error:
-            if not dry_run:
-                _update_resource(
-                    resource,
-                    sync_status=AddonResource.SyncStatus.FAILED,
-                    sync_error=result.error,
-                    **tokens,
-                )
-            elif tokens:
-                _update_resource(resource, release=False, **tokens)
-            return ResourceOutcome.of(resource, Status.FAILED, error=result.error)
-
-        if (
-            not dry_run
-            and result.job.cache.unchanged()
-            and resource.sync_status == AddonResource.SyncStatus.OK
-        ):
-            # Every call answered 304: Heroku's answers are the very ones this list was built
-            # from at the last successful sync, so the list is unchanged and need not be read.
-            AccessGrant.objects.filter(resource_id=resource.pk).update(confirmed_at=now)
-            _update_resource(resource, last_synced_at=now, sync_error="", **tokens)
-            return ResourceOutcome.of(resource, Status.UNCHANGED)
-
-        people = result.people
-        current = {
-            email: (pk, heroku_user_id, sources, role)
-            for pk, email, heroku_user_id, sources, role in AccessGrant.objects.filter(
-                resource_id=resource.pk
-            ).values_list("pk", "email", "heroku_user_id", "sources", "role")
-        }
-        added = [person for email, person in people.items() if email not in current]
-        removed = [(email, row[0]) for email, row in current.items() if email not in people]
-        changed = [
-            AccessGrant(
-                pk=current[email][0],
-                heroku_user_id=person.heroku_user_id,
-                sources=list(person.sources),
-                role=person.role,
-            )
-            for email, person in people.items()
-            if email in current
-            and current[email][1:] != (person.heroku_user_id, list(person.sources), person.role)
-        ]
-        diff = [("+", p.email) for p in added] + [("-", email) for email, _ in removed]
-        reason = "" if force else refusal_reason(result, len(current), len(removed))
-        if dry_run:
-            if tokens:
-                _update_resource(resource, release=False, **tokens)
-            status = (
-                Status.REFUSED if reason else Status.SYNCED if diff or changed else Status.UNCHANGED
-            )
-            return ResourceOutcome.of(
-                resource, status, added=len(added), removed=len(removed), error=reason, diff=diff
-            )
-        if reason:
-            _update_resource(
-                resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
-            )
-            return ResourceOutcome.of(resource, Status.REFUSED, error=reason)
-
-        if added:
-            grant_rows = _RowWriter(
-                AccessGrant,
-                ["resource", "email", "heroku_user_id", "sources", "role", "created_at"],
-                constants={"confirmed_at": now},
-            )
-            grant_rows.insert(
-                (resource.pk, p.email, p.heroku_user_id, list(p.sources), p.role, now)
-                for p in added
-            )
-        if changed:
-            AccessGrant.objects.bulk_update(changed, ["heroku_user_id", "sources", "role"])
-        if removed:
-            AccessGrant.objects.filter(pk__in=[pk for _, pk in removed]).delete()
-        if diff:
-            change_rows = _RowWriter(
-                AccessChange,
-                ["email", "change"],
-                constants={"resource": resource.pk, "sync_run": run.pk if run else None, "at": now},
-            )
-            signs = {"+": AccessChange.Change.ADDED, "-": AccessChange.Change.REMOVED}
-            change_rows.insert((email, signs[sign]) for sign, email in diff)
-        if len(people) > len(added):
-            # One statement confirms every kept row: an unchanged list costs one UPDATE, not n.
-            AccessGrant.objects.filter(resource_id=resource.pk).update(confirmed_at=now)
-        _store_responses(resource, result.job.cache)
-        _update_resource(
-            resource,
-            last_synced_at=now,
-            sync_status=AddonResource.SyncStatus.OK,
-            sync_error="",
-            app_id=result.app.id,
-            app_name=result.app.name,
-            team_id=result.app.team_id,
-            team_name=result.app.team_name,
-            **tokens,
-        )
-    status = Status.SYNCED if diff or changed else Status.UNCHANGED
-    return ResourceOutcome.of(resource, status, added=len(added), removed=len(removed))
-
-
-class _RowWriter:
-    """INSERT rows into MODEL's table, many rows a statement, skipping the ORM's per-object work.
-
-    A first sync inserts tens of thousands of AccessGrant and AccessChange rows; building a model
-    instance and preparing every field of every row through bulk_create cost more CPU time than
-    all the HTTP of the sync. Strings go to the database as they are; any other value goes through
-    its field's get_db_prep_save once and is reused (CONSTANTS, timestamps, sources). Rows go in
-    multi-row INSERTs as large as the database allows: each statement releases and re-takes the
-    GIL, which under 64 fetch threads costs far more than the statement itself.
-    """
-
-    def __init__(self, model, fields: list[str], *, constants: dict | None = None):
-        self.connection = connections[router.db_for_write(model)]
-        meta = model._meta
-        self.fields = [meta.get_field(name) for name in fields]
-        constants = constants or {}
-        constant_fields = [meta.get_field(name) for name in constants]
-        self.constants = tuple(
-            field.get_db_prep_save(value, self.connection)
-            for field, value in zip(constant_fields, constants.values(), strict=True)
-        )
-        self.all_fields = [*self.fields, *constant_fields]
-        quote = self.connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in self.all_fields)
-        self.head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-        self.row_sql = "(" + ", ".join(["%s"] * len(self.all_fields)) + ")"
-
-    def insert(self, rows: Iterable[tuple]) -> None:
-        prepared: dict = {}
-
-        def prepare(index, value):
-            if value.__class__ is str or value is None:
-                return value
-            key = (index, tuple(value) if isinstance(value, list) else value)
-            done = prepared.get(key)
-            if done is None:
-                done = prepared[key] = self.fields[index].get_db_prep_save(value, self.connection)
-            return done
-
-        params = [
-            (*(prepare(i, value) for i, value in enumerate(row)), *self.constants) for row in rows
-        ]
-        batch = max(self.connection.ops.bulk_batch_size(self.all_fields, params), 1)
-        with self.connection.cursor() as cursor:
-            for start in range(0, len(params), batch):
-                chunk = params[start : start + batch]
-                cursor.execute(
-                    self.head + ", ".join([self.row_sql] * len(chunk)),
-                    [value for row in chunk for value in row],
-                )
+# Applying (the calling thread only) ---------------------------------------------------------
 
 
 def apply_batch(
@@ -250,7 +72,260 @@ def _apply_safely(result: FetchResult, *, run, dry_run, force) -> ResourceOutcom
         )
 
 
+def apply_fetch(
+    result: FetchResult, *, run: SyncRun | None, dry_run: bool = False, force: bool = False
+) -> ResourceOutcome:
+    """Write RESULT for its resource in one transaction and return the outcome."""
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = _token_fields(result.job.credentials)
+        if result.gone:
+            return _mark_deprovisioned(result, tokens, now=now, dry_run=dry_run)
+        if result.error:
+            return _record_failure(result, tokens, dry_run=dry_run)
+        if not dry_run and _answered_unchanged(result):
+            return _confirm_unchanged(result, tokens, now=now)
+        stored = _stored_grants(result.job.resource)
+        diff = AccessDiff.between(stored, result.people)
+        reason = "" if force else refusal_reason(result, len(stored), len(diff.removed))
+        if dry_run:
+            return _report_diff(result, tokens, diff=diff, reason=reason)
+        if reason:
+            return _record_refusal(result, tokens, reason=reason)
+        return _write(result, tokens, diff=diff, run=run, now=now)
+
+
+def _mark_deprovisioned(
+    result: FetchResult, tokens: dict, *, now: datetime, dry_run: bool
+) -> ResourceOutcome:
+    """Mark the resource de-provisioned: Heroku no longer knows its add-on (404)."""
+    resource = result.job.resource
+    error = f"{result.error}: the add-on no longer exists on Heroku; marked de-provisioned"
+    if not dry_run:
+        _update_resource(
+            resource,
+            state=AddonResource.State.DEPROVISIONED,
+            deprovisioned_at=now,
+            sync_status=AddonResource.SyncStatus.FAILED,
+            sync_error=error,
+            **tokens,
+        )
+    return ResourceOutcome.of(resource, Status.DEPROVISIONED, error=error)
+
+
+def _record_failure(result: FetchResult, tokens: dict, *, dry_run: bool) -> ResourceOutcome:
+    """Record why the fetch failed; the stored list stays exactly as it was."""
+    resource = result.job.resource
+    if dry_run:
+        _keep_refreshed_tokens(resource, tokens)
+    else:
+        _update_resource(
+            resource, sync_status=AddonResource.SyncStatus.FAILED, sync_error=result.error, **tokens
+        )
+    return ResourceOutcome.of(resource, Status.FAILED, error=result.error)
+
+
+def _answered_unchanged(result: FetchResult) -> bool:
+    """Return whether every call answered 304 for a list whose last sync succeeded."""
+    return (
+        result.job.cache.unchanged()
+        and result.job.resource.sync_status == AddonResource.SyncStatus.OK
+    )
+
+
+def _confirm_unchanged(result: FetchResult, tokens: dict, *, now: datetime) -> ResourceOutcome:
+    """Confirm the stored list without reading it, as Heroku's answers did not change."""
+    # Every call answered 304: Heroku's answers are the very ones this list was built from at
+    # the last successful sync, so the list is unchanged and need not be read.
+    resource = result.job.resource
+    AccessGrant.objects.filter(resource_id=resource.pk).update(confirmed_at=now)
+    _update_resource(resource, last_synced_at=now, sync_error="", **tokens)
+    return ResourceOutcome.of(resource, Status.UNCHANGED)
+
+
+def _report_diff(
+    result: FetchResult, tokens: dict, *, diff: AccessDiff, reason: str
+) -> ResourceOutcome:
+    """Report what a dry run would change, or why it would refuse; write no access list."""
+    resource = result.job.resource
+    _keep_refreshed_tokens(resource, tokens)
+    if reason:
+        status = Status.REFUSED
+    else:
+        status = Status.UNCHANGED if diff.empty else Status.SYNCED
+    return ResourceOutcome.of(
+        resource,
+        status,
+        added=len(diff.added),
+        removed=len(diff.removed),
+        error=reason,
+        diff=diff.signed,
+    )
+
+
+def _record_refusal(result: FetchResult, tokens: dict, *, reason: str) -> ResourceOutcome:
+    """Record why the result was refused; the stored list stays exactly as it was."""
+    resource = result.job.resource
+    _update_resource(
+        resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
+    )
+    return ResourceOutcome.of(resource, Status.REFUSED, error=reason)
+
+
+def _write(
+    result: FetchResult, tokens: dict, *, diff: AccessDiff, run: SyncRun | None, now: datetime
+) -> ResourceOutcome:
+    """Replace the stored list with RESULT's: rows, history, confirmation and stored answers."""
+    resource = result.job.resource
+    _write_grants(resource, diff, now=now)
+    _write_history(resource, diff, run=run, now=now)
+    if len(result.people) > len(diff.added):
+        # One statement confirms every kept row: an unchanged list costs one UPDATE, not n.
+        AccessGrant.objects.filter(resource_id=resource.pk).update(confirmed_at=now)
+    _store_responses(resource, result.job.cache)
+    _update_resource(
+        resource,
+        last_synced_at=now,
+        sync_status=AddonResource.SyncStatus.OK,
+        sync_error="",
+        app_id=result.app.id,
+        app_name=result.app.name,
+        team_id=result.app.team_id,
+        team_name=result.app.team_name,
+        **tokens,
+    )
+    status = Status.UNCHANGED if diff.empty else Status.SYNCED
+    return ResourceOutcome.of(resource, status, added=len(diff.added), removed=len(diff.removed))
+
+
+# Refusing and comparing ---------------------------------------------------------------------
+
+
+def refusal_reason(result: FetchResult, current_count: int, removals: int) -> str:
+    """Return why RESULT looks wrong and must not replace a list of CURRENT_COUNT, or ""."""
+    if result.collaborator_count == 0 and not result.app.team_id:
+        return "refused: Heroku listed no collaborators for an app without a team"
+    share = settings.SYNC_MAX_REMOVAL_SHARE
+    if current_count >= REMOVAL_CHECK_MIN_LIST and removals > share * current_count:
+        return (
+            f"refused: would remove {removals} of {current_count} people "
+            f"(more than {share:.0%}); run with --force to apply"
+        )
+    return ""
+
+
+class StoredGrant(NamedTuple):
+    """One row of a stored access list, as the diff compares it."""
+
+    pk: int
+    heroku_user_id: str
+    sources: list[str]
+    role: str
+
+    def matches(self, person: Person) -> bool:
+        """Return whether this row holds PERSON's user id, sources and role."""
+        return (self.heroku_user_id, self.sources, self.role) == (
+            person.heroku_user_id,
+            list(person.sources),
+            person.role,
+        )
+
+
+@dataclass(frozen=True)
+class AccessDiff:
+    """How a fetched access list differs from the stored one."""
+
+    added: list[Person]  # people the stored list lacks
+    removed: list[tuple[str, int]]  # (email, grant pk) of stored people no longer listed
+    changed: list[AccessGrant]  # kept grants with a new user id, sources or role (unsaved)
+
+    @classmethod
+    def between(cls, stored: dict[str, StoredGrant], people: dict[str, Person]) -> AccessDiff:
+        """Return the changes that turn the STORED list (by email) into PEOPLE (by email)."""
+        return cls(
+            added=[person for email, person in people.items() if email not in stored],
+            removed=[(email, grant.pk) for email, grant in stored.items() if email not in people],
+            changed=[
+                AccessGrant(
+                    pk=stored[email].pk,
+                    heroku_user_id=person.heroku_user_id,
+                    sources=list(person.sources),
+                    role=person.role,
+                )
+                for email, person in people.items()
+                if email in stored and not stored[email].matches(person)
+            ],
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    @property
+    def signed(self) -> list[tuple[str, str]]:
+        """Return the additions and removals as ("+" or "-", email) pairs."""
+        return [("+", person.email) for person in self.added] + [
+            ("-", email) for email, _ in self.removed
+        ]
+
+
+def _stored_grants(resource: AddonResource) -> dict[str, StoredGrant]:
+    """Return RESOURCE's stored access list by email."""
+    rows = AccessGrant.objects.filter(resource_id=resource.pk).values_list(
+        "pk", "email", "heroku_user_id", "sources", "role"
+    )
+    return {
+        email: StoredGrant(pk, heroku_user_id, sources, role)
+        for pk, email, heroku_user_id, sources, role in rows
+    }
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def _write_grants(resource: AddonResource, diff: AccessDiff, *, now: datetime) -> None:
+    """Insert, update and delete RESOURCE's grants as DIFF says."""
+    if diff.added:
+        grant_rows = RowWriter(
+            AccessGrant,
+            ["resource", "email", "heroku_user_id", "sources", "role", "created_at"],
+            constants={"confirmed_at": now},
+        )
+        grant_rows.insert(
+            (resource.pk, p.email, p.heroku_user_id, list(p.sources), p.role, now)
+            for p in diff.added
+        )
+    if diff.changed:
+        AccessGrant.objects.bulk_update(diff.changed, ["heroku_user_id", "sources", "role"])
+    if diff.removed:
+        AccessGrant.objects.filter(pk__in=[pk for _, pk in diff.removed]).delete()
+
+
+def _write_history(
+    resource: AddonResource, diff: AccessDiff, *, run: SyncRun | None, now: datetime
+) -> None:
+    """Record each addition and removal of DIFF as an AccessChange of RUN."""
+    signed = diff.signed
+    if not signed:
+        return
+    change_rows = RowWriter(
+        AccessChange,
+        ["email", "change"],
+        constants={"resource": resource.pk, "sync_run": run.pk if run else None, "at": now},
+    )
+    signs = {"+": AccessChange.Change.ADDED, "-": AccessChange.Change.REMOVED}
+    change_rows.insert((email, signs[sign]) for sign, email in signed)
+
+
+def _keep_refreshed_tokens(resource: AddonResource, tokens: dict) -> None:
+    """Store the tokens a dry run had to refresh (Heroku may have retired the old ones)."""
+    # A dry run claims nothing: the claim fields may be another run's, so they are left alone.
+    if tokens:
+        _update_resource(resource, release=False, **tokens)
+
+
 def _token_fields(credentials: ResourceCredentials) -> dict:
+    """Return the fields of the tokens refreshed during the fetch, to store; {} if none were."""
     tokens = credentials.refreshed
     if tokens is None:
         return {}
