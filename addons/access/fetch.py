@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from addons.heroku.cache import ResponseCache
@@ -105,3 +105,46 @@ def merge_people(people: Iterable[Person]) -> dict[str, Person]:
         role = max(seen.role, person.role, key=lambda role: ROLE_RANK.get(role, 0))
         merged[email] = Person(email, seen.heroku_user_id or person.heroku_user_id, sources, role)
     return merged
+
+
+class FetchWindow:
+    """The fetches under way: CONCURRENCY threads, at most twice as many fetches submitted.
+
+    The writer takes what has completed while the threads go on; the bound keeps a queue of jobs
+    from building up (each holds a loaded resource and its stored responses). A second pool runs
+    the calls of one resource that need not wait for each other (its app and collaborators).
+    """
+
+    def __init__(self, client: PlatformClient, *, concurrency: int, timeout: float | None = None):
+        self.client = client
+        self.concurrency = concurrency
+        self.size = 2 * concurrency
+        self.timeout = timeout
+        self.pending: set[Future] = set()
+
+    def __enter__(self) -> FetchWindow:
+        self._fetches = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync-fetch")
+        self._calls = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync-call")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._calls.shutdown()
+        self._fetches.shutdown()
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def full(self) -> bool:
+        """Return whether the window holds as many fetches as it may."""
+        return len(self.pending) >= self.size
+
+    def submit(self, job: FetchJob) -> None:
+        """Start fetching JOB's access list."""
+        self.pending.add(
+            self._fetches.submit(fetch_access_list, self.client, job, self._calls, self.timeout)
+        )
+
+    def completed(self, *, timeout: float | None) -> list[FetchResult]:
+        """Wait up to TIMEOUT seconds for a fetch to complete; return every completed one."""
+        done, self.pending = wait(self.pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        return [future.result() for future in done]

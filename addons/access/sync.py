@@ -9,17 +9,15 @@ was. Each resource is claimed before it is fetched, so two runs never sync it at
 from __future__ import annotations
 
 import logging
-import time
-import uuid as uuidlib
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from addons.access.apply import apply_batch
-from addons.access.claims import claim_lease, claimed_jobs, release_claims, syncable_resources
-from addons.access.fetch import fetch_access_list
+from addons.access.claims import ClaimLease, claimed_jobs, syncable_resources
+from addons.access.fetch import FetchWindow
 from addons.access.outcomes import ResourceOutcome, Status, SyncReport
 from addons.heroku.client import PlatformClient
 from addons.models import AddonResource, SyncRun
@@ -51,83 +49,29 @@ def sync_resources(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
-    report = SyncReport(trigger=trigger, dry_run=dry_run)
-    if not dry_run:
-        report.run = SyncRun.objects.create(trigger=trigger, started_at=report.started_at)
-    progress = _progress_bar(queryset, stdout_progress)
-    client = PlatformClient()
-    window = 2 * concurrency
-    pending: set[Future] = set()
-
-    def apply_completed(block_until_one: bool) -> None:
-        nonlocal pending
-        done, pending = wait(
-            pending,
-            timeout=lease.total_seconds() / 3 if block_until_one else 0,
-            return_when=FIRST_COMPLETED,
+    run = _Run(trigger=trigger, dry_run=dry_run, force=force)
+    run.progress = _progress_bar(queryset, stdout_progress)
+    with FetchWindow(PlatformClient(), concurrency=concurrency, timeout=timeout) as window:
+        jobs = claimed_jobs(
+            queryset,
+            lease=run.lease,
+            chunk=2 * window.size,
+            since=run.report.started_at,
+            record=run.record,
         )
-        renew_claims()
-        outcomes = apply_batch(
-            [future.result() for future in done], run=report.run, dry_run=dry_run, force=force
-        )
-        report.outcomes.extend(outcomes)
-        if progress is not None:
-            progress.update(len(outcomes))
-            progress.set_postfix(failed=report.failed, refresh=False)
-
-    claim = None if dry_run else uuidlib.uuid4().hex
-    lease = claim_lease()
-    renewed_at = time.monotonic()
-
-    def renew_claims() -> None:
-        nonlocal renewed_at
-        if claim is None or time.monotonic() - renewed_at < lease.total_seconds() / 3:
-            return
-        renewed_at = time.monotonic()
-        try:
-            AddonResource.objects.filter(sync_claimed_by=claim).update(
-                sync_claimed_until=timezone.now() + lease
-            )
-        except DatabaseError:
-            logger.exception("could not renew the claims of run %s", claim)
-
-    with (
-        ThreadPoolExecutor(concurrency, thread_name_prefix="sync-fetch") as fetches,
-        ThreadPoolExecutor(concurrency, thread_name_prefix="sync-call") as calls,
-    ):
-        for job in claimed_jobs(queryset, claim=claim, chunk=2 * window, report=report):
-            while len(pending) >= window:
-                apply_completed(block_until_one=True)
-            pending.add(fetches.submit(fetch_access_list, client, job, calls, timeout))
-        while pending:
-            apply_completed(block_until_one=True)
-    # A resource whose result could not be written still holds this run's claim: release it, so
-    # that the next run need not wait for the lease to end.
-    release_claims(claim)
-    if progress is not None:
-        progress.update(report.skipped)
-        progress.close()
-    report.finished_at = timezone.now()
-    if report.run is not None:
-        try:
-            _record_run(report)
-        except DatabaseError:
-            logger.exception("could not record sync run %s", report.run.pk)
-    logger.info(
-        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
-        trigger,
-        ", dry run" if dry_run else "",
-        report.synced,
-        report.unchanged,
-        report.failed,
-        report.skipped,
-        report.added,
-        report.removed,
-    )
-    return report
+        for job in jobs:
+            while window.full():
+                run.apply_completed(window)
+            window.submit(job)
+        while window:
+            run.apply_completed(window)
+    run.finish()
+    return run.report
 
 
-def sync_resource(resource: AddonResource, *, trigger: str, timeout: float | None = None):
+def sync_resource(
+    resource: AddonResource, *, trigger: str, timeout: float | None = None
+) -> ResourceOutcome:
     """Reconcile one RESOURCE's access list now and return the outcome; reload RESOURCE after.
 
     Used for an SSO re-fetch with a short TIMEOUT. `outcome.ok` says whether the stored list now
@@ -137,32 +81,77 @@ def sync_resource(resource: AddonResource, *, trigger: str, timeout: float | Non
     resource.refresh_from_db()
     if report.outcomes:
         return report.outcomes[0]
-    return ResourceOutcome(
-        resource_id=resource.pk,
-        uuid=str(resource.uuid),
-        status=Status.SKIPPED,
-        error="the resource is de-provisioned",
-    )
+    return ResourceOutcome.of(resource, Status.SKIPPED, error="the resource is de-provisioned")
+
+
+class _Run:
+    """One sync run under way: its report, its claim lease (none for a dry run), its writer."""
+
+    def __init__(self, *, trigger: str, dry_run: bool, force: bool):
+        self.report = SyncReport(trigger=trigger, dry_run=dry_run)
+        if not dry_run:
+            self.report.run = SyncRun.objects.create(
+                trigger=trigger, started_at=self.report.started_at
+            )
+        self.lease = None if dry_run else ClaimLease()
+        self.force = force
+        self.progress = None
+
+    def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
+        """Add OUTCOMES to the report."""
+        outcomes = list(outcomes)
+        self.report.outcomes.extend(outcomes)
+        if self.progress is not None:
+            self.progress.update(len(outcomes))
+            self.progress.set_postfix(failed=self.report.failed, refresh=False)
+
+    def apply_completed(self, window: FetchWindow) -> None:
+        """Wait for a fetch to complete (or the lease to fall due), renew, write what came."""
+        # A dry run holds no lease: it waits for a fetch however long that takes.
+        results = window.completed(timeout=self.lease.renew_every if self.lease else None)
+        if self.lease is not None:
+            self.lease.renew_if_due()
+        self.record(
+            apply_batch(results, run=self.report.run, dry_run=self.report.dry_run, force=self.force)
+        )
+
+    def finish(self) -> None:
+        """Release the claims still held, then record the run's counts and log them."""
+        if self.lease is not None:
+            # A resource whose result could not be written still holds this run's claim:
+            # release it, so that the next run need not wait for the lease to end.
+            self.lease.release()
+        if self.progress is not None:
+            self.progress.close()
+        report = self.report
+        report.finished_at = timezone.now()
+        if report.run is not None:
+            try:
+                _record_run(report)
+            except DatabaseError:
+                logger.exception("could not record sync run %s", report.run.pk)
+        logger.info(
+            "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
+            report.trigger,
+            ", dry run" if report.dry_run else "",
+            report.synced,
+            report.unchanged,
+            report.failed,
+            report.skipped,
+            report.added,
+            report.removed,
+        )
 
 
 def _record_run(report: SyncReport) -> None:
+    """Write REPORT's end and counts to its SyncRun."""
     run = report.run
     run.finished_at = report.finished_at
     counts = report.as_json()
-    for name in ("resources", "synced", "unchanged", "failed", "added", "removed", "failures"):
+    fields = ["resources", "synced", "unchanged", "failed", "added", "removed", "failures"]
+    for name in fields:
         setattr(run, name, counts[name])
-    run.save(
-        update_fields=[
-            "finished_at",
-            "resources",
-            "synced",
-            "unchanged",
-            "failed",
-            "added",
-            "removed",
-            "failures",
-        ]
-    )
+    run.save(update_fields=["finished_at", *fields])
 
 
 def _progress_bar(queryset, stream):
