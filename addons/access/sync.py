@@ -9,7 +9,7 @@ was. Each resource is claimed before it is fetched, so two runs never sync it at
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -35,22 +35,22 @@ def sync_resources(
     force: bool = False,
     concurrency: int | None = None,
     timeout: float | None = None,
-    stdout_progress=None,
+    on_outcome: Callable[[ResourceOutcome], None] | None = None,
 ) -> SyncReport:
     """Reconcile the access lists of RESOURCES with Heroku and return what happened.
 
     RESOURCES is a queryset or an iterable of AddonResource; de-provisioned ones are skipped.
     DRY_RUN fetches and compares but writes nothing (no SyncRun either), except OAuth tokens that
     had to be refreshed, since Heroku may have retired the old ones. FORCE applies results that
-    look suspicious. TIMEOUT bounds each resource's fetch, in seconds. STDOUT_PROGRESS, a stream,
-    gets a progress bar.
+    look suspicious. TIMEOUT bounds each resource's fetch, in seconds. ON_OUTCOME, if given, is
+    called with each resource's outcome as soon as it is written (skipped resources included),
+    in the calling thread: a command draws its progress bar with it.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
-    run = _Run(trigger=trigger, dry_run=dry_run, force=force)
-    run.progress = _progress_bar(queryset, stdout_progress)
+    run = _Run(trigger=trigger, dry_run=dry_run, force=force, on_outcome=on_outcome)
     with FetchWindow(PlatformClient(), concurrency=concurrency, timeout=timeout) as window:
         jobs = claimed_jobs(
             queryset,
@@ -87,7 +87,14 @@ def sync_resource(
 class _Run:
     """One sync run under way: its report, its claim lease (none for a dry run), its writer."""
 
-    def __init__(self, *, trigger: str, dry_run: bool, force: bool):
+    def __init__(
+        self,
+        *,
+        trigger: str,
+        dry_run: bool,
+        force: bool,
+        on_outcome: Callable[[ResourceOutcome], None] | None,
+    ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
         if not dry_run:
             self.report.run = SyncRun.objects.create(
@@ -95,15 +102,14 @@ class _Run:
             )
         self.lease = None if dry_run else ClaimLease()
         self.force = force
-        self.progress = None
+        self.on_outcome = on_outcome
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
-        """Add OUTCOMES to the report."""
-        outcomes = list(outcomes)
-        self.report.outcomes.extend(outcomes)
-        if self.progress is not None:
-            self.progress.update(len(outcomes))
-            self.progress.set_postfix(failed=self.report.failed, refresh=False)
+        """Add OUTCOMES to the report and pass each one to on_outcome."""
+        for outcome in outcomes:
+            self.report.outcomes.append(outcome)
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
 
     def apply_completed(self, window: FetchWindow) -> None:
         """Wait for a fetch to complete (or the lease to fall due), renew, write what came."""
@@ -121,8 +127,6 @@ class _Run:
             # A resource whose result could not be written still holds this run's claim:
             # release it, so that the next run need not wait for the lease to end.
             self.lease.release()
-        if self.progress is not None:
-            self.progress.close()
         report = self.report
         report.finished_at = timezone.now()
         if report.run is not None:
@@ -152,11 +156,3 @@ def _record_run(report: SyncReport) -> None:
     for name in fields:
         setattr(run, name, counts[name])
     run.save(update_fields=["finished_at", *fields])
-
-
-def _progress_bar(queryset, stream):
-    if stream is None:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=queryset.count(), file=stream, unit="resource", dynamic_ncols=True)
