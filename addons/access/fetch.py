@@ -11,7 +11,6 @@ from addons.heroku.cache import ResponseCache
 from addons.heroku.client import (
     COLLABORATOR,
     TEAM_MEMBER,
-    AddonInfo,
     AppInfo,
     Person,
     PlatformClient,
@@ -40,7 +39,6 @@ class FetchResult:
     """What was fetched for one resource: its people, or the error that stopped the fetch."""
 
     job: FetchJob
-    addon: AddonInfo | None = None
     app: AppInfo | None = None
     collaborator_count: int = 0
     people: dict[str, Person] | None = None
@@ -85,7 +83,6 @@ def fetch_access_list(
         return FetchResult(job, error=f"unexpected error: {type(exc).__name__}")
     return FetchResult(
         job,
-        addon=addon,
         app=app,
         collaborator_count=len(collaborators),
         people=merge_people([*collaborators, *members]),
