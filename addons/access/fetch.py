@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from accounts.addresses import normalize_email
 from addons.heroku.cache import ResponseCache
 from addons.heroku.client import (
     COLLABORATOR,
@@ -93,7 +94,7 @@ def merge_people(people: Iterable[Person]) -> dict[str, Person]:
     """Return PEOPLE united by lower-cased email, each with every source and the highest role."""
     merged: dict[str, Person] = {}
     for person in people:
-        email = person.email.strip().lower()
+        email = normalize_email(person.email)
         seen = merged.get(email)
         if seen is None:
             merged[email] = Person(email, person.heroku_user_id, person.sources, person.role)
