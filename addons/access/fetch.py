@@ -108,16 +108,19 @@ def merge_people(people: Iterable[Person]) -> dict[str, Person]:
 class FetchWindow:
     """The fetches under way: CONCURRENCY threads, at most twice as many fetches submitted.
 
-    The writer takes what has completed while the threads go on; the bound keeps a queue of jobs
-    from building up (each holds a loaded resource and its stored responses). A second pool runs
-    the calls of one resource that need not wait for each other (its app and collaborators).
+    The writer takes what has completed while the threads go on. The bound keeps a run from
+    claiming and loading resources long before it can fetch them: a thread always has its next
+    job waiting, and no more. A second pool runs the calls of one resource that need not wait
+    for each other (its app and its collaborators). FETCH_TIMEOUT bounds each fetch, in seconds.
     """
 
-    def __init__(self, client: PlatformClient, *, concurrency: int, timeout: float | None = None):
+    def __init__(
+        self, client: PlatformClient, *, concurrency: int, fetch_timeout: float | None = None
+    ):
         self.client = client
         self.concurrency = concurrency
         self.size = 2 * concurrency
-        self.timeout = timeout
+        self.fetch_timeout = fetch_timeout
         self.pending: set[Future] = set()
 
     def __enter__(self) -> FetchWindow:
@@ -139,7 +142,9 @@ class FetchWindow:
     def submit(self, job: FetchJob) -> None:
         """Start fetching JOB's access list."""
         self.pending.add(
-            self._fetches.submit(fetch_access_list, self.client, job, self._calls, self.timeout)
+            self._fetches.submit(
+                fetch_access_list, self.client, job, self._calls, self.fetch_timeout
+            )
         )
 
     def completed(self, *, timeout: float | None) -> list[FetchResult]:

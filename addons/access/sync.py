@@ -51,7 +51,7 @@ def sync_resources(
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
     run = _Run(trigger=trigger, dry_run=dry_run, force=force, on_outcome=on_outcome)
-    with FetchWindow(PlatformClient(), concurrency=concurrency, timeout=timeout) as window:
+    with FetchWindow(PlatformClient(), concurrency=concurrency, fetch_timeout=timeout) as window:
         jobs = claimed_jobs(
             queryset,
             lease=run.lease,
@@ -134,17 +134,7 @@ class _Run:
                 _record_run(report)
             except DatabaseError:
                 logger.exception("could not record sync run %s", report.run.pk)
-        logger.info(
-            "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
-            report.trigger,
-            ", dry run" if report.dry_run else "",
-            report.synced,
-            report.unchanged,
-            report.failed,
-            report.skipped,
-            report.added,
-            report.removed,
-        )
+        _log_report(report)
 
 
 def _record_run(report: SyncReport) -> None:
@@ -156,3 +146,18 @@ def _record_run(report: SyncReport) -> None:
     for name in fields:
         setattr(run, name, counts[name])
     run.save(update_fields=["finished_at", *fields])
+
+
+def _log_report(report: SyncReport) -> None:
+    """Log REPORT's counts in one line."""
+    logger.info(
+        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
+        report.trigger,
+        ", dry run" if report.dry_run else "",
+        report.synced,
+        report.unchanged,
+        report.failed,
+        report.skipped,
+        report.added,
+        report.removed,
+    )
