@@ -7,7 +7,6 @@ from itertools import batched
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django_q.tasks import async_task
-from tqdm import tqdm
 
 from addons.access.claims import syncable_resources
 from addons.access.sync import ResourceOutcome, Status, sync_resources
@@ -211,6 +210,9 @@ class _ProgressBar:
     """A tqdm bar on the command's stdout: one step per resource, and the failures so far."""
 
     def __init__(self, stdout: OutputWrapper, *, total: int):
+        # Imported here: tqdm takes about 0.1 s to import, and cron runs never draw a bar.
+        from tqdm import tqdm
+
         self.bar = tqdm(total=total, file=_BarStream(stdout), unit="resource", dynamic_ncols=True)
         self.failed = 0
 
