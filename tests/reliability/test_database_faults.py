@@ -76,7 +76,7 @@ def test_a_database_locked_mid_run_fails_those_resources_and_leaves_every_list_w
     locker = Locker()
     applied: list[str] = []
     while_locked: set[str] = set()
-    real_apply_batch = addons.access.sync._apply_batch
+    real_apply_batch = addons.access.sync.apply_batch
     locked_at: list[int] = []
 
     # The writer applies the completed fetches in batches, each in one transaction: the lock is
@@ -95,7 +95,7 @@ def test_a_database_locked_mid_run_fails_those_resources_and_leaves_every_list_w
             if locker.held and len(applied) >= locked_at[0] + LOCKED_FOR:
                 locker.release()
 
-    monkeypatch.setattr(addons.access.sync, "_apply_batch", apply_with_a_lock_for_a_while)
+    monkeypatch.setattr(addons.access.sync, "apply_batch", apply_with_a_lock_for_a_while)
     try:
         code, report = sync_json()
     finally:
@@ -119,7 +119,7 @@ def test_a_database_locked_mid_run_fails_those_resources_and_leaves_every_list_w
     assert not AccessChange.objects.filter(sync_run=run, resource__uuid__in=failed).exists()
     assert not AddonResource.objects.exclude(sync_claimed_by="").exists()  # no claim left held
 
-    monkeypatch.setattr(addons.access.sync, "_apply_batch", real_apply_batch)
+    monkeypatch.setattr(addons.access.sync, "apply_batch", real_apply_batch)
     code, report = sync_json()
 
     assert (code, report["failed"], report["synced"]) == (0, 0, WORLD_SIZE), report

@@ -2,12 +2,14 @@
 
 import json
 import uuid
+from contextlib import contextmanager
 from itertools import batched
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django_q.tasks import async_task
 
-from addons.access.sync import Status, sync_resources
+from addons.access.claims import syncable_resources
+from addons.access.sync import ResourceOutcome, Status, sync_resources
 from addons.models import Addon, AddonResource, SyncRun
 
 BAD_USAGE = 2
@@ -88,15 +90,15 @@ class Command(BaseCommand):
                     "--enqueue does not take --dry-run or --force.", returncode=BAD_USAGE
                 )
             return self.enqueue(queryset, options)
-        interactive = not options["json"] and self.stdout.isatty()
-        report = sync_resources(
-            queryset,
-            trigger=SyncRun.Trigger.CRON,
-            dry_run=options["dry_run"],
-            force=options["force"],
-            concurrency=options["concurrency"],
-            stdout_progress=getattr(self.stdout, "_out", None) if interactive else None,
-        )
+        with self.progress_bar(queryset, show=not options["json"] and self.stdout.isatty()) as bar:
+            report = sync_resources(
+                queryset,
+                trigger=SyncRun.Trigger.CRON,
+                dry_run=options["dry_run"],
+                force=options["force"],
+                concurrency=options["concurrency"],
+                on_outcome=bar,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(report.as_json()))
         else:
@@ -108,6 +110,18 @@ class Command(BaseCommand):
                 f"{report.failed} of {report.synced + report.failed} resources failed to sync.",
                 returncode=SOME_FAILED,
             )
+
+    @contextmanager
+    def progress_bar(self, queryset, *, show: bool):
+        """Yield an on_outcome callback that draws a progress bar on stdout; None unless SHOW."""
+        if not show:
+            yield None
+            return
+        bar = _ProgressBar(self.stdout, total=syncable_resources(queryset).count())
+        try:
+            yield bar
+        finally:
+            bar.close()
 
     def enqueue(self, queryset, options):
         """Queue one sync task per chunk of QUERYSET's resources; print how many."""
@@ -190,3 +204,36 @@ class Command(BaseCommand):
         message = f"{report.synced} of {report.synced + report.failed} resources synced"
         message += f" in {duration:.1f} s."
         self.stdout.write(self.style.SUCCESS(message) if report.ok else self.style.WARNING(message))
+
+
+class _ProgressBar:
+    """A tqdm bar on the command's stdout: one step per resource, and the failures so far."""
+
+    def __init__(self, stdout: OutputWrapper, *, total: int):
+        # Imported here: tqdm takes about 0.1 s to import, and cron runs never draw a bar.
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, file=_BarStream(stdout), unit="resource", dynamic_ncols=True)
+        self.failed = 0
+
+    def __call__(self, outcome: ResourceOutcome) -> None:
+        if outcome.failed:
+            self.failed += 1
+        self.bar.update(1)
+        self.bar.set_postfix(failed=self.failed, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class _BarStream:
+    """The command's stdout as tqdm writes to it: as is, without the newline stdout adds."""
+
+    def __init__(self, stdout: OutputWrapper):
+        self.stdout = stdout
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text, ending="")
+
+    def __getattr__(self, name):  # flush, fileno (the terminal's width), encoding
+        return getattr(self.stdout, name)

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from addons.access.sync import Status, claim_lease, sync_resource, sync_resources
+from addons.access.claims import claim_lease
+from addons.access.sync import Status, sync_resource, sync_resources
 from addons.access.tasks import sync_access_task, sync_resource_task
 from addons.models import AccessChange, AccessGrant, AddonResource, PlatformResponse, SyncRun
 

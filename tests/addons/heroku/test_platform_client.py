@@ -11,7 +11,7 @@ import responses
 from django.utils import timezone
 from responses import matchers
 
-from addons.access.sync import FetchJob, fetch_access_list
+from addons.access.fetch import FetchJob, fetch_access_list
 from addons.heroku.cache import ResponseCache, StoredResponse
 from addons.heroku.client import PlatformClient, ResourceCredentials
 from addons.heroku.errors import (

@@ -1,0 +1,193 @@
+"""Choose the resources a run syncs, and claim them so that no other run syncs them meanwhile.
+
+Two runs never sync the same resource twice: a run claims a chunk of resources with a
+conditional UPDATE of their lease (`sync_claimed_by`, `sync_claimed_until`) just before fetching
+them, and releases each one when it writes its result, leaving `sync_claimed_until` at the release
+time. A lease lasts SYNC_CLAIM_LEASE seconds and a live run renews its own every third of that,
+so the claims of a run that died (SIGKILL, a lost machine) end soon after it. A run claims only
+resources whose lease ended before the run started, so a resource that another run synced
+meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, models
+from django.utils import timezone
+
+from addons.access.fetch import FetchJob
+from addons.access.outcomes import ResourceOutcome, Status
+from addons.heroku.cache import ResponseCache, StoredResponse
+from addons.heroku.client import ResourceCredentials
+from addons.models import AddonResource, PlatformResponse
+
+logger = logging.getLogger(__name__)
+
+
+def syncable_resources(resources) -> models.QuerySet:
+    """Return the resources of RESOURCES (a queryset or an iterable) that a sync takes.
+
+    A queryset to page through, without the de-provisioned ones.
+    """
+    if isinstance(resources, models.QuerySet):
+        if resources.query.is_sliced:
+            resources = AddonResource.objects.filter(
+                pk__in=list(resources.values_list("pk", flat=True))
+            )
+    else:
+        resources = AddonResource.objects.filter(pk__in=[resource.pk for resource in resources])
+    return resources.exclude(state=AddonResource.State.DEPROVISIONED)
+
+
+def claim_lease() -> timedelta:
+    """Return how long a claim holds unless its run renews it (SYNC_CLAIM_LEASE)."""
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE)
+
+
+class ClaimLease:
+    """One run's claim on the resources it syncs: an id, renewed while the run lives.
+
+    CLOCK (monotonic seconds) says when a renewal is due; the claims in the database end at
+    wall-clock times, LENGTH (SYNC_CLAIM_LEASE by default) after each claim or renewal.
+    """
+
+    def __init__(
+        self, *, length: timedelta | None = None, clock: Callable[[], float] = time.monotonic
+    ):
+        self.claim_id = uuidlib.uuid4().hex
+        self.length = claim_lease() if length is None else length
+        self._clock = clock
+        self._renewed_at = clock()
+
+    def __repr__(self):
+        return f"ClaimLease({self.claim_id}, {self.length.total_seconds():g} s)"
+
+    @property
+    def renew_every(self) -> float:
+        """Return the seconds between two renewals: a third of the lease."""
+        return self.length.total_seconds() / 3
+
+    def claim(self, pks: Iterable[int], *, free_before: datetime) -> None:
+        """Claim the resources PKS whose last claim ended before FREE_BEFORE (or that had none)."""
+        AddonResource.objects.filter(pk__in=pks).filter(
+            models.Q(sync_claimed_until__isnull=True) | models.Q(sync_claimed_until__lt=free_before)
+        ).update(sync_claimed_by=self.claim_id, sync_claimed_until=timezone.now() + self.length)
+
+    def renew_if_due(self) -> bool:
+        """Extend this run's claims once a third of the lease has passed; return whether due."""
+        if self._clock() - self._renewed_at < self.renew_every:
+            return False
+        self._renewed_at = self._clock()
+        try:
+            AddonResource.objects.filter(sync_claimed_by=self.claim_id).update(
+                sync_claimed_until=timezone.now() + self.length
+            )
+        except DatabaseError:
+            logger.exception("could not renew the claims of run %s", self.claim_id)
+        return True
+
+    def release(self) -> None:
+        """Release every resource this run still holds (a database error only logs)."""
+        try:
+            AddonResource.objects.filter(sync_claimed_by=self.claim_id).update(
+                sync_claimed_by="", sync_claimed_until=timezone.now()
+            )
+        except DatabaseError:
+            logger.exception(
+                "could not release the claims of run %s; their lease will end", self.claim_id
+            )
+
+
+def claimed_jobs(
+    queryset: models.QuerySet,
+    *,
+    lease: ClaimLease | None,
+    chunk: int,
+    since: datetime,
+    record: Callable[[list[ResourceOutcome]], None],
+) -> Iterator[FetchJob]:
+    """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
+
+    Resources another run holds, or released after SINCE (when this run started), are passed to
+    RECORD as skipped; those of a chunk the database refused to claim, as failed. A dry run
+    (LEASE None) claims nothing.
+    """
+    for listed in _listed_chunks(queryset, chunk):
+        try:
+            jobs, skipped = _claim_chunk(queryset, listed, lease=lease, since=since)
+        except DatabaseError as exc:
+            # The database refused the claim (locked, say): fail this chunk's resources, not
+            # the run. Any of them claimed already are released at the end of the run.
+            logger.exception("could not claim resources %s to %s", listed[0][0], listed[-1][0])
+            error = f"database error: {type(exc).__name__}"
+            record(
+                [ResourceOutcome(pk, str(uuid), Status.FAILED, error=error) for pk, uuid in listed]
+            )
+            continue
+        if skipped:
+            record(skipped)
+        yield from jobs
+
+
+def _listed_chunks(queryset: models.QuerySet, size: int) -> Iterator[list[tuple]]:
+    """Yield the (pk, uuid) pairs of QUERYSET in pk order, SIZE at a time, each read when due."""
+    last_pk = 0
+    while listed := list(
+        queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "uuid")[:size]
+    ):
+        last_pk = listed[-1][0]
+        yield listed
+
+
+def _claim_chunk(
+    queryset: models.QuerySet, listed: list[tuple], *, lease: ClaimLease | None, since: datetime
+) -> tuple[list[FetchJob], list[ResourceOutcome]]:
+    """Claim the LISTED resources of QUERYSET that no other run holds; return jobs and skipped."""
+    pks = [pk for pk, _ in listed]
+    rows = queryset.filter(pk__in=pks)
+    if lease is not None:
+        lease.claim(pks, free_before=since)
+        # Re-applying the queryset's filters here drops a resource that another run synced
+        # between our listing and our claim (it is no longer stale).
+        rows = rows.filter(sync_claimed_by=lease.claim_id)
+    resources = list(rows.select_related("addon").order_by("pk"))
+    claimed = {resource.pk for resource in resources}
+    skipped = [
+        ResourceOutcome(pk, str(uuid), Status.SKIPPED, error="synced by another run")
+        for pk, uuid in listed
+        if pk not in claimed
+    ]
+    stored = _stored_responses([resource.pk for resource in resources])
+    return [_fetch_job(resource, stored.pop(resource.pk, {})) for resource in resources], skipped
+
+
+def _fetch_job(resource: AddonResource, stored: dict[str, StoredResponse]) -> FetchJob:
+    """Return the FetchJob of RESOURCE (loaded with its add-on) and its STORED responses."""
+    return FetchJob(
+        resource=resource,
+        credentials=ResourceCredentials(
+            access_token=resource.access_token,
+            refresh_token=resource.refresh_token,
+            expires_at=resource.token_expires_at,
+            client_secret=resource.addon.oauth_client_secret,
+        ),
+        cache=ResponseCache(stored),
+    )
+
+
+def _stored_responses(resource_ids: list[int]) -> dict[int, dict[str, StoredResponse]]:
+    """Return the stored responses of RESOURCE_IDS, by resource and endpoint."""
+    stored: dict[int, dict[str, StoredResponse]] = defaultdict(dict)
+    rows = PlatformResponse.objects.filter(resource_id__in=resource_ids).values_list(
+        "resource_id", "endpoint", "etag", "body", "status", "next_range"
+    )
+    for resource_id, endpoint, etag, body, status, next_range in rows.iterator():
+        stored[resource_id][endpoint] = StoredResponse(etag, body, status, next_range)
+    return stored

@@ -1,0 +1,118 @@
+"""What a sync did: the status of each resource, and the report of a whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.utils import timezone
+
+from addons.models import AddonResource, SyncRun
+
+
+class Status(StrEnum):
+    SYNCED = "synced"  # the stored list changed to match Heroku
+    UNCHANGED = "unchanged"  # the stored list already matched Heroku
+    FAILED = "failed"  # a call failed; the stored list is as it was
+    REFUSED = "refused"  # the result looked wrong; the stored list is as it was
+    DEPROVISIONED = "deprovisioned"  # Heroku no longer knows the add-on (404)
+    SKIPPED = "skipped"  # another run holds the resource, or it is de-provisioned
+
+
+# The statuses that count as a failure of the run (and make `sync_access` exit 1).
+FAILURES = frozenset({Status.FAILED, Status.REFUSED, Status.DEPROVISIONED})
+
+
+@dataclass
+class ResourceOutcome:
+    """What one sync did to one resource."""
+
+    resource_id: int
+    uuid: str
+    status: Status
+    added: int = 0
+    removed: int = 0
+    error: str = ""
+    # ("+" or "-", email) pairs, kept only by dry runs (a full run would hold every list).
+    diff: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, resource: AddonResource, status: Status, **details) -> ResourceOutcome:
+        """Return the outcome STATUS (with DETAILS) of RESOURCE."""
+        return cls(resource_id=resource.pk, uuid=str(resource.uuid), status=status, **details)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.SYNCED, Status.UNCHANGED)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILURES
+
+
+@dataclass
+class SyncReport:
+    """The outcomes of one sync run and its counts."""
+
+    trigger: str
+    dry_run: bool = False
+    run: SyncRun | None = None
+    outcomes: list[ResourceOutcome] = field(default_factory=list)
+    started_at: datetime = field(default_factory=timezone.now)
+    finished_at: datetime | None = None
+
+    def _count(self, *statuses: Status) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status in statuses)
+
+    @property
+    def synced(self) -> int:
+        return self._count(Status.SYNCED, Status.UNCHANGED)
+
+    @property
+    def unchanged(self) -> int:
+        return self._count(Status.UNCHANGED)
+
+    @property
+    def failed(self) -> int:
+        return self._count(*FAILURES)
+
+    @property
+    def skipped(self) -> int:
+        return self._count(Status.SKIPPED)
+
+    @property
+    def added(self) -> int:
+        return sum(outcome.added for outcome in self.outcomes)
+
+    @property
+    def removed(self) -> int:
+        return sum(outcome.removed for outcome in self.outcomes)
+
+    @property
+    def failures(self) -> list[dict]:
+        return [
+            {"uuid": outcome.uuid, "error": outcome.error}
+            for outcome in self.outcomes
+            if outcome.failed
+        ]
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+    def as_json(self) -> dict:
+        """Return the counts as the `sync_access --json` object of DESIGN.md."""
+        return {
+            "resources": self.synced + self.failed,
+            "synced": self.synced,
+            "failed": self.failed,
+            "unchanged": self.unchanged,
+            "added": self.added,
+            "removed": self.removed,
+            "failures": self.failures,
+        }
