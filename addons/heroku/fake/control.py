@@ -9,40 +9,54 @@ class ControlRoutes:
     """Routes of the fake's request handler (mixed into `server._Handler`)."""
 
     def _control(self, method: str, path: str, body: bytes):
-        fake = self.fake
-        data = json.loads(body or b"{}")
-        if path == "/_fake/stats":
-            return self._send(200, {"requests": fake.count, "remaining": fake.remaining})
-        if path == "/_fake/counts":  # requests per path since the last reset
-            with fake.lock:
-                return self._send(200, dict(fake.path_counts))
-        if path == "/_fake/reset-counters":
-            fake.reset_counters()
-            return self._send(200, {})
-        if path == "/_fake/latency":
-            fake.latency = float(data["latency"])
-            return self._send(200, {})
-        if path == "/_fake/faults":
-            if method == "DELETE":
-                fake.clear_faults()
-            else:
-                fake.inject(**data)
-            return self._send(200, {})
-        if path == "/_fake/resources":  # add one resource; answers its uuid and token
-            resource_uuid, token = fake.world.add_resource(**data)
-            return self._send(200, {"uuid": resource_uuid, "token": token})
-        if path == "/_fake/grants":
-            code = fake.world.create_grant(data["resource"], data["client_secret"])
-            return self._send(200, {"code": code})
-        if path == "/_fake/collaborators":  # add (POST) or remove (DELETE) one collaborator
-            if method == "DELETE":
-                fake.world.remove_collaborator(data["resource"], data["email"])
-            else:
-                fake.world.add_collaborator(data["resource"], data["email"])
-            return self._send(200, {})
-        if path == "/_fake/expected":
-            return self._send(200, sorted(fake.world.expected_emails(data["resource"])))
-        if path == "/_fake/world":  # the generated world's resources and their tokens
-            tokens = {v["resource"]: k for k, v in fake.world.tokens.items()}
-            return self._send(200, [{"uuid": u, "token": tokens.get(u)} for u in fake.world.addons])
-        return self._error(404, "not_found", f"No control route {path}")
+        handler = getattr(self, "_control_" + path.removeprefix("/_fake/").replace("-", "_"), None)
+        if handler is None:
+            return self._error(404, "not_found", f"No control route {path}")
+        return self._send(200, handler(method, json.loads(body or b"{}")))
+
+    def _control_stats(self, method, data):
+        return {"requests": self.fake.count, "remaining": self.fake.remaining}
+
+    def _control_counts(self, method, data):
+        """Requests per path since the last reset."""
+        with self.fake.lock:
+            return dict(self.fake.path_counts)
+
+    def _control_reset_counters(self, method, data):
+        self.fake.reset_counters()
+        return {}
+
+    def _control_latency(self, method, data):
+        self.fake.latency = float(data["latency"])
+        return {}
+
+    def _control_faults(self, method, data):
+        if method == "DELETE":
+            self.fake.clear_faults()
+        else:
+            self.fake.inject(**data)
+        return {}
+
+    def _control_resources(self, method, data):
+        """Add one resource; answer its uuid and token."""
+        resource_uuid, token = self.fake.world.add_resource(**data)
+        return {"uuid": resource_uuid, "token": token}
+
+    def _control_grants(self, method, data):
+        return {"code": self.fake.world.create_grant(data["resource"], data["client_secret"])}
+
+    def _control_collaborators(self, method, data):
+        """Add (POST) or remove (DELETE) one collaborator."""
+        if method == "DELETE":
+            self.fake.world.remove_collaborator(data["resource"], data["email"])
+        else:
+            self.fake.world.add_collaborator(data["resource"], data["email"])
+        return {}
+
+    def _control_expected(self, method, data):
+        return sorted(self.fake.world.expected_emails(data["resource"]))
+
+    def _control_world(self, method, data):
+        """The generated world's resources and their tokens."""
+        tokens = {v["resource"]: k for k, v in self.fake.world.tokens.items()}
+        return [{"uuid": u, "token": tokens.get(u)} for u in self.fake.world.addons]

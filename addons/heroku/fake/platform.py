@@ -12,39 +12,59 @@ from addons.heroku.fake.world import DEFAULT_PAGE, MAX_PAGE
 class PlatformRoutes:
     """Routes of the fake's request handler (mixed into `server._Handler`)."""
 
+    # (pattern, handler): the first pattern that matches the whole path serves it.
+    ROUTES = (
+        (re.compile(r"/addons/([^/]+)"), "_addon"),
+        (re.compile(r"/addons/([^/]+)/(config|actions/provision)"), "_addon_config"),
+        (re.compile(r"/apps/([^/]+)"), "_app"),
+        (re.compile(r"/apps/([^/]+)/collaborators"), "_collaborators"),
+        (re.compile(r"/teams/([^/]+)/members"), "_team_members"),
+    )
+
     def _platform(self, method: str, path: str, resource: str, body: bytes):
         world = self.fake.world
         addon = world.addons.get(resource)
-        app = world.apps.get(addon["app"]["id"]) if addon else None
-        if m := re.fullmatch(r"/addons/([^/]+)", path):
-            if m[1] != resource:
-                return self._error(403, "forbidden", "You do not have access to the add-on.")
-            if addon is None:
-                return self._error(404, "not_found", "Couldn't find that add-on.")
-            return self._ok(addon)
-        if addon is None:
-            return self._error(404, "not_found", "Couldn't find that add-on.")
-        if m := re.fullmatch(r"/addons/([^/]+)/(config|actions/provision)", path):
-            if m[1] != resource:
-                return self._error(403, "forbidden", "You do not have access to the add-on.")
-            if m[2] == "actions/provision":
-                addon["state"] = "provisioned"
-                return self._send(200, addon)
-            if method == "PATCH":
-                addon["config"] = json.loads(body or b"{}").get("config", [])
-            return self._send(200, addon.get("config", []))
-        if m := re.fullmatch(r"/apps/([^/]+)(/collaborators)?", path):
-            if m[1] not in (app["id"], app["name"]):
-                return self._error(403, "forbidden", "You do not have access to the app.")
-            if m[2]:
-                return self._list(world.collaborators[app["id"]], default_field="id")
-            return self._ok(app)
-        if m := re.fullmatch(r"/teams/([^/]+)/members", path):
-            team = app.get("team")
-            if not team or m[1] not in (team["id"], team["name"]):
-                return self._error(403, "forbidden", "You do not have access to the team.")
-            return self._list(world.team_members[team["id"]], default_field="email")
+        for pattern, handler in self.ROUTES:
+            if match := pattern.fullmatch(path):
+                if addon is None:
+                    return self._error(404, "not_found", "Couldn't find that add-on.")
+                app = world.apps[addon["app"]["id"]]
+                return getattr(self, handler)(match, method, resource, addon, app, body)
         return self._error(404, "not_found", f"No route for {method} {path}.")
+
+    def _forbidden(self, what: str):
+        return self._error(403, "forbidden", f"You do not have access to the {what}.")
+
+    def _addon(self, match, method, resource, addon, app, body):
+        if match[1] != resource:
+            return self._forbidden("add-on")
+        return self._ok(addon)
+
+    def _addon_config(self, match, method, resource, addon, app, body):
+        if match[1] != resource:
+            return self._forbidden("add-on")
+        if match[2] == "actions/provision":
+            addon["state"] = "provisioned"
+            return self._send(200, addon)
+        if method == "PATCH":
+            addon["config"] = json.loads(body or b"{}").get("config", [])
+        return self._send(200, addon.get("config", []))
+
+    def _app(self, match, method, resource, addon, app, body):
+        if match[1] not in (app["id"], app["name"]):
+            return self._forbidden("app")
+        return self._ok(app)
+
+    def _collaborators(self, match, method, resource, addon, app, body):
+        if match[1] not in (app["id"], app["name"]):
+            return self._forbidden("app")
+        return self._list(self.fake.world.collaborators[app["id"]], default_field="id")
+
+    def _team_members(self, match, method, resource, addon, app, body):
+        team = app.get("team")
+        if not team or match[1] not in (team["id"], team["name"]):
+            return self._forbidden("team")
+        return self._list(self.fake.world.team_members[team["id"]], default_field="email")
 
     def _ok(self, payload, status=200, headers=None):
         # Serialize once: the ETag is the digest of the very bytes sent.
