@@ -4,19 +4,23 @@ Each service runs in one transaction, writes an `AuditEvent` and queues its emai
 a failed change leaves no row behind and sends no mail.
 """
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
+    CompanyInUseError,
     InvalidInvitationLinkError,
     InvitationError,
     InvitationForAnotherEmailError,
@@ -31,6 +35,8 @@ from accounts.permissions import ALL_PERMISSIONS, Permission
 
 INVITATION_TOKEN_SALT = "accounts.invitation"
 
+logger = logging.getLogger(__name__)
+
 
 def _sorted_values(permissions: Iterable[Permission]) -> list[str]:
     return sorted(Permission(p).value for p in permissions)
@@ -42,8 +48,12 @@ def _audit(*, company: Company, actor: User | None, action: str, target: str = "
     )
 
 
-def _find_provider(email: str) -> User | None:
-    return User.objects.filter(email__iexact=normalize_email(email)).first()
+def find_provider(email: str) -> User:
+    """Return the person with EMAIL who joined the Provider Program, or NoProviderAccountError."""
+    user = User.objects.filter(email__iexact=normalize_email(email)).first()
+    if user is None or not user.has_joined_provider_program:
+        raise NoProviderAccountError(email.strip())
+    return user
 
 
 def _lock_for_change(company_user: CompanyUser) -> tuple[CompanyUser, list[int]]:
@@ -87,26 +97,101 @@ def join_provider_program(*, user: User) -> User:
     return user
 
 
-@transaction.atomic
-def create_company(*, name: str, slug: str, created_by: User) -> Company:
-    """Create a company with CREATED_BY as its first user, holding every permission."""
-    if not created_by.has_joined_provider_program:
-        raise NotInProviderProgramError("Join the Provider Program before creating a company.")
-    company = Company(name=name.strip(), slug=slug)
+def _save_company(company: Company, **kwargs) -> None:
+    """Save COMPANY, validated; a slug taken a moment ago by someone else is a ValidationError."""
     company.full_clean()
-    company.save()
+    try:
+        with transaction.atomic():
+            company.save(**kwargs)
+    except IntegrityError:
+        raise ValidationError({"slug": "That slug is taken; choose another."}) from None
+
+
+@transaction.atomic
+def create_company(
+    *, name: str, slug: str, created_by: User, first_manager: User | None = None
+) -> Company:
+    """Create a company whose first user, FIRST_MANAGER or else CREATED_BY, holds every right.
+
+    An operator creating a company in the admin names its FIRST_MANAGER, a person who has joined the
+    Provider Program; a provider creating their own company is its first manager.
+    """
+    first_manager = first_manager or created_by
+    if not first_manager.has_joined_provider_program:
+        if first_manager == created_by:
+            raise NotInProviderProgramError("Join the Provider Program before creating a company.")
+        raise NoProviderAccountError(first_manager.email)
+    company = Company(name=name.strip(), slug=slug)
+    _save_company(company)
     CompanyUser.objects.create(
-        company=company, user=created_by, permissions=ALL_PERMISSIONS, added_by=created_by
+        company=company, user=first_manager, permissions=ALL_PERMISSIONS, added_by=created_by
     )
     _audit(
         company=company,
         actor=created_by,
         action=AuditEvent.Action.COMPANY_CREATED,
-        target=created_by.email,
+        target=first_manager.email,
         name=company.name,
         slug=company.slug,
     )
     return company
+
+
+@transaction.atomic
+def rename_company(*, company: Company, name: str, slug: str, actor: User | None) -> Company:
+    """Give COMPANY a new NAME and SLUG (the slug is in the Company tab's links)."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    before = {"name": company.name, "slug": company.slug}
+    after = {"name": name.strip(), "slug": slug}
+    if after == before:
+        return company
+    company.name, company.slug = after["name"], after["slug"]
+    _save_company(company, update_fields=["name", "slug"])
+    _audit(
+        company=company,
+        actor=actor,
+        action=AuditEvent.Action.COMPANY_RENAMED,
+        target=company.name,
+        before=before,
+        after=after,
+    )
+    return company
+
+
+@transaction.atomic
+def delete_company(*, company: Company, actor: User | None) -> None:
+    """Delete COMPANY with its company users, invitations and audit trail.
+
+    Raise CompanyInUseError, deleting nothing, while rows of another app protect the company (such
+    as an add-on's resources, which are kept as history).
+
+    The company's `AuditEvent` rows are deleted with it (CASCADE), so the record of its deletion
+    cannot be one of them. It is kept where it outlives the company: an INFO line on this module's
+    logger once the deletion commits (which company, who deleted it, what went with it), and, in
+    the admin, where operators delete companies, the `LogEntry` the admin writes before calling
+    this (its "Recent actions" and history).
+    """
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    went_with_it = {
+        "company users": company.members.count(),
+        "invitations": company.invitations.count(),
+        "audit events": company.audit_events.count(),
+    }
+    record = "Company {!r} (slug {}, id {}) deleted by {}, with {}".format(
+        company.name,
+        company.slug,
+        company.pk,
+        actor.email if actor else "the system",
+        ", ".join(f"{count} {name}" for name, count in went_with_it.items()),
+    )
+    try:
+        with transaction.atomic():
+            company.delete()
+    except ProtectedError as exc:
+        raise CompanyInUseError(company, exc.protected_objects) from None
+    except RestrictedError as exc:
+        raise CompanyInUseError(company, exc.restricted_objects) from None
+    transaction.on_commit(lambda: logger.info(record))
 
 
 @transaction.atomic
@@ -119,9 +204,7 @@ def add_company_user(
 ) -> CompanyUser:
     """Make the provider with EMAIL a user of COMPANY holding PERMISSIONS, and email them."""
     permissions = frozenset(Permission(p) for p in permissions)
-    user = _find_provider(email)
-    if user is None or not user.has_joined_provider_program:
-        raise NoProviderAccountError(email.strip())
+    user = find_provider(email)
     if CompanyUser.objects.for_company(company).filter(user=user).exists():
         raise AlreadyMemberError(f"{user.email} is already a user of {company}.")
     company_user = CompanyUser(
