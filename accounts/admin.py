@@ -1,7 +1,6 @@
 """The operators' admin. Changes to company users and invitations go through accounts.services, the
 same functions the Company tab calls, so the same rules (last manager) and audit apply."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -212,10 +211,6 @@ class CompanyAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/accounts/company/add_company_user.html", context, status=status
         )
-
-
-class RevokeConfirmationForm(forms.Form):
-    confirm = forms.BooleanField(label="Yes, revoke", required=True)
 
 
 @admin.register(CompanyUser)
