@@ -1,8 +1,10 @@
 """Operators' admin for companies, with their users and invitations shown on the company's page.
 
-Adding a company user goes through accounts.services, the same function the Company tab calls.
+Creating, renaming and deleting a company and adding a company user go through accounts.services,
+the functions the Company tab calls, so a company always has a manager and every change is audited.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -13,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts import services
-from accounts.admin.common import ReadOnlyAdminMixin, permissions_display
+from accounts.admin.common import ReadOnlyAdminMixin, ServiceAdminMixin, permissions_display
 from accounts.exceptions import AlreadyMemberError, InvitationError, NoProviderAccountError
 from accounts.forms import CompanyUserForm
 from accounts.models import Company, CompanyUser, Invitation
@@ -63,13 +65,34 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
         return obj.state.value
 
 
+class CompanyAddForm(forms.ModelForm):
+    """A new company and the person who becomes its first manager."""
+
+    first_manager = forms.EmailField(
+        label="First manager's email address",
+        max_length=254,
+        help_text="A person who has joined the Provider Program. They become the company's first "
+        "user, with every right, and add the others.",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["name", "slug"]
+
+
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Companies are created, renamed and deleted through accounts.services.
+
+    A company is deleted from its own page, which lists everything that goes with it.
+    """
+
     list_display = ("name", "slug", "user_count", "created_at")
     search_fields = ("name", "slug", "members__user__email")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [CompanyUserInline, InvitationInline]
     change_form_template = "admin/accounts/company/change_form.html"
+    refusal_fields = {NoProviderAccountError: "first_manager"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("members", distinct=True))
@@ -77,6 +100,49 @@ class CompanyAdmin(admin.ModelAdmin):
     @admin.display(description="Users", ordering="user_count")
     def user_count(self, obj):
         return obj.user_count
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CompanyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["name", "slug"] if obj is not None else ["name", "slug", "first_manager"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_deleted_objects(self, objs, request):
+        # The service deletes the company's users, invitations and audit trail with it, although
+        # their own admins refuse to delete them one by one: only protected rows can stop it.
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)  # unsaved; save_model renames
+        data = form.cleaned_data
+        return services.create_company(
+            name=data["name"],
+            slug=data["slug"],
+            created_by=request.user,
+            first_manager=services.find_provider(data["first_manager"]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = form.cleaned_data
+            services.rename_company(
+                company=obj, name=data["name"], slug=data["slug"], actor=request.user
+            )
+        # An added company was created, with its first manager, by save_form.
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # the inlines are read-only: this saves nothing, but marks them processed
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        services.delete_company(company=obj, actor=request.user)
 
     def get_urls(self):
         return [
