@@ -6,9 +6,13 @@ The portal pages and the admin call these. Each runs in one transaction and writ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import AuditEvent, User
+from addons.manifests.validators import validate_manifest
 from addons.models import Addon, generate_secret
 
 MANIFEST_FIELDS = ("name", "base_url", "sso_url", "regions", "config_vars_prefix", "config_vars")
@@ -29,15 +33,37 @@ def _lock(addon: Addon) -> Addon:
     return Addon.objects.select_for_update().select_related("company").get(pk=addon.pk)
 
 
-def _apply(*, addon: Addon, actor: User | None, changes: dict, action: str) -> Addon:
-    """Write the CHANGES that differ from ADDON's values, validated, and audit their names."""
+def _apply(
+    *,
+    addon: Addon,
+    actor: User | None,
+    changes: dict,
+    action: str,
+    validate: Callable[..., None] | None = None,
+) -> Addon:
+    """Write the CHANGES that differ from ADDON's values, validated, and audit their names.
+
+    VALIDATE(addon, changed=...) checks the changed values on top of the model's own validation;
+    every refused value is named in one ValidationError keyed by field, and nothing is written.
+    """
     locked = _lock(addon)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     if not changed:
         return locked
     for name in changed:
         setattr(locked, name, changes[name])
-    locked.full_clean()
+    errors: dict = {}
+    if validate is not None:
+        try:
+            validate(locked, changed=set(changed))
+        except ValidationError as refusal:
+            errors = refusal.update_error_dict(errors)
+    try:
+        locked.full_clean()
+    except ValidationError as refusal:
+        errors = refusal.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
     locked.save(update_fields=[*changed, "updated_at"])
     _audit(addon=locked, actor=actor, action=action, fields=sorted(changed))
     return locked
@@ -45,13 +71,22 @@ def _apply(*, addon: Addon, actor: User | None, changes: dict, action: str) -> A
 
 @transaction.atomic
 def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
-    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON."""
+    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON.
+
+    Raise a ValidationError keyed by field, writing nothing, when a changed value breaks a rule of
+    `addons.manifests.validators` (https URLs, region and config var names, the prefix) or of the
+    model.
+    """
     allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
     return _apply(
-        addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.MANIFEST_UPDATED
+        addon=addon,
+        actor=actor,
+        changes=changes,
+        action=AuditEvent.Action.MANIFEST_UPDATED,
+        validate=validate_manifest,
     )
 
 
