@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AuditEvent
 from addons.manifests import services
-from addons.models import Addon
+from addons.manifests.exceptions import AddonInUseError, PlanInUseError
+from addons.models import Addon, AddonResource, Plan
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,121 @@ def test_unchanged_values_are_not_checked_again(addon):
         addon=addon, actor=None, changes={"regions": ["Not A Region"], "name": "Acme Search 2"}
     )
     assert Addon.objects.get(pk=addon.pk).name == "Acme Search 2"
+
+
+# Add-ons and plans ------------------------------------------------------------------------------
+def audit(action) -> AuditEvent:
+    return AuditEvent.objects.get(action=action)
+
+
+def test_create_addon_audits_and_gives_it_secrets(company, manager):
+    addon = services.create_addon(
+        company=company, slug="acme-cache", name=" Acme Cache ", actor=manager.user
+    )
+    addon.refresh_from_db()
+    assert (addon.name, addon.company) == ("Acme Cache", company)
+    assert len(addon.api_password) == 32 and len(addon.sso_salt) == 32
+    event = audit(AuditEvent.Action.ADDON_CREATED)
+    assert (event.company, event.actor, event.target, event.details) == (
+        company,
+        manager.user,
+        "acme-cache",
+        {"name": "Acme Cache"},
+    )
+
+
+@pytest.mark.parametrize("slug", ["acme-search", "Not a slug"])
+def test_create_addon_refuses_a_taken_or_bad_id(company, addon, slug):
+    with pytest.raises(ValidationError) as refusal:
+        services.create_addon(company=company, slug=slug, name="X", actor=None)
+    assert list(refusal.value.message_dict) == ["slug"]
+    assert Addon.objects.count() == 1 and not AuditEvent.objects.exists()
+
+
+def test_delete_addon_takes_its_plans_and_keeps_the_audit_on_the_company(addon, manager):
+    services.delete_addon(addon=addon, actor=manager.user)
+    assert not Addon.objects.exists() and not Plan.objects.exists()
+    event = audit(AuditEvent.Action.ADDON_DELETED)
+    assert event.company == addon.company and event.target == "acme-search"
+    assert event.details == {
+        "name": "Acme Search",
+        "plans": ["basic", "pro", "enterprise"],
+        "tickets": 0,
+    }
+
+
+def test_delete_addon_is_refused_once_it_has_resources(addon, provisioned_resource):
+    with pytest.raises(AddonInUseError, match="acme-search cannot be deleted: it has 1 resource,"):
+        services.delete_addon(addon=addon, actor=None)
+    assert Addon.objects.filter(pk=addon.pk).exists() and not AuditEvent.objects.exists()
+
+
+def test_create_plan_audits_its_values(addon, manager):
+    plan = services.create_plan(
+        addon=addon,
+        slug="team",
+        name="Team",
+        price_cents=5000,
+        visibility=Plan.Visibility.HIDDEN,
+        actor=manager.user,
+    )
+    assert plan.addon == addon
+    assert audit(AuditEvent.Action.PLAN_CREATED).details == {
+        "plan": "team",
+        "name": "Team",
+        "price_cents": 5000,
+        "visibility": "hidden",
+    }
+
+
+@pytest.mark.parametrize(
+    ("slug", "price_cents", "visibility"),
+    [("basic", 0, "public"), ("team", -1, "public"), ("team", 0, "secret")],
+)
+def test_create_plan_refuses_bad_values(addon, slug, price_cents, visibility):
+    with pytest.raises(ValidationError):
+        services.create_plan(
+            addon=addon,
+            slug=slug,
+            name="Team",
+            price_cents=price_cents,
+            visibility=visibility,
+            actor=None,
+        )
+    assert addon.plans.count() == 3 and not AuditEvent.objects.exists()
+
+
+def test_update_plan_audits_before_and_after(plan, manager):
+    services.update_plan(
+        plan=plan, name="Basic", price_cents=900, visibility="hidden", actor=manager.user
+    )
+    plan.refresh_from_db()
+    assert (plan.price_cents, plan.visibility) == (900, "hidden")
+    assert audit(AuditEvent.Action.PLAN_CHANGED).details == {
+        "plan": "basic",
+        "before": {"price_cents": 0, "visibility": "public"},
+        "after": {"price_cents": 900, "visibility": "hidden"},
+    }
+
+
+def test_update_plan_without_a_change_audits_nothing(plan):
+    services.update_plan(plan=plan, name="Basic", price_cents=0, visibility="public", actor=None)
+    assert not AuditEvent.objects.exists()
+
+
+def test_delete_plan_audits(plan, manager):
+    services.delete_plan(plan=plan, actor=manager.user)
+    assert not Plan.objects.filter(pk=plan.pk).exists()
+    assert audit(AuditEvent.Action.PLAN_DELETED).details["plan"] == "basic"
+
+
+def test_delete_plan_is_refused_while_a_resource_uses_it(plan, provisioned_resource):
+    provisioned_resource.state = AddonResource.State.DEPROVISIONED
+    provisioned_resource.save()
+    with pytest.raises(PlanInUseError) as refusal:
+        services.delete_plan(plan=plan, actor=None)
+    assert str(refusal.value) == (
+        "The plan basic of acme-search cannot be deleted: 1 resource uses it "
+        "(de-provisioned ones are kept as history)."
+    )
+    assert Plan.objects.filter(pk=plan.pk).exists() and not AuditEvent.objects.exists()
