@@ -55,7 +55,11 @@ class ServiceAdminMixin:
     an error class to a field; otherwise above the form). A refused delete is an error message.
 
     Rows are deleted one at a time, from their own page, through `delete_model`: the changelist's
-    bulk "delete selected" action, which would call `delete_queryset`, is not offered.
+    bulk "delete selected" action, which would call `delete_queryset`, is not offered. The service
+    decides what goes with a row, so the delete page is stopped only by protected rows, not by
+    other admins refusing to delete the related rows one by one.
+
+    An added row is created by a service, in `save_form`, so the add view shows no inlines.
     """
 
     service_errors: tuple[type[Exception], ...] = (AccountsError,)
@@ -65,6 +69,17 @@ class ServiceAdminMixin:
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return actions
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # an added row was created, whole, by the service that save_form called
+            super().save_related(request, form, formsets, change)
+
+    def get_inlines(self, request, obj):
+        return super().get_inlines(request, obj) if obj is not None else []
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -109,15 +109,6 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return ["name", "slug"] if obj is not None else ["name", "slug", "first_manager"]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    def get_deleted_objects(self, objs, request):
-        # The service deletes the company's users, invitations and audit trail with it, although
-        # their own admins refuse to delete them one by one: only protected rows can stop it.
-        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, set(), protected
-
     def save_form(self, request, form, change):
         if change:
             return super().save_form(request, form, change)  # unsaved; save_model renames
@@ -136,10 +127,6 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 company=obj, name=data["name"], slug=data["slug"], actor=request.user
             )
         # An added company was created, with its first manager, by save_form.
-
-    def save_related(self, request, form, formsets, change):
-        if change:  # the inlines are read-only: this saves nothing, but marks them processed
-            super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj):
         services.delete_company(company=obj, actor=request.user)
