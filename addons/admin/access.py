@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_q.tasks import async_task
 
+from accounts.admin import ReadOnlyAdminMixin
 from addons.admin.common import ReadOnlyInline
 from addons.models import (
     AccessChange,
@@ -100,6 +101,9 @@ class AddonResourceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # resources come from Heroku's provisioning calls
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a save would write back the whole row over a sync running at that moment
+
     def has_delete_permission(self, request, obj=None):
         return False  # keep every resource's history; Heroku de-provisions
 
@@ -182,7 +186,9 @@ class AddonResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The sync history, written by the sync alone."""
+
     list_display = [
         "started_at",
         "trigger",
@@ -197,9 +203,3 @@ class SyncRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["trigger", "dry_run"]
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

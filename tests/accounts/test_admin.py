@@ -434,6 +434,21 @@ class TestOtherAdmins:
         assert response.status_code == 200
         assert "manager@example.com" in text(response)
 
+    def test_a_company_user_cannot_be_deleted_with_their_account(
+        self, operator_client, manager, supporter
+    ):
+        """Deleting an account deletes its memberships: the last-manager rule and the audit
+        would be skipped, so the admin refuses it for anyone who is a company user."""
+        url = reverse("admin:accounts_user_delete", args=[manager.user.pk])
+        response = operator_client.get(url)
+        assert "Cannot delete user" in text(response)
+        assert operator_client.post(url, {"post": "yes"}).status_code == 403
+        bulk = {"action": "delete_selected", ACTION_CHECKBOX_NAME: [supporter.user.pk]}
+        changelist = reverse("admin:accounts_user_changelist")
+        assert "Cannot delete user" in text(operator_client.post(changelist, bulk))
+        assert operator_client.post(changelist, {**bulk, "post": "yes"}).status_code == 403
+        assert CompanyUser.objects.count() == 2
+
     def test_user_admin_add(self, operator_client):
         response = operator_client.post(
             reverse("admin:accounts_user_add"),

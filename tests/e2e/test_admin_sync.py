@@ -52,7 +52,7 @@ def test_operator_queues_a_sync_and_reads_its_run_under_sync_runs(
     page, resource = operator_page, unsynced_resource
     page.get_by_role("link", name=re.compile(r"^Add-?on resources$", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile(r"^Select add-?on resource to change$", re.I)
+        re.compile(r"^Select add-?on resource to view$", re.I)
     )
     row = page.locator("#result_list tbody tr", has_text=str(resource.uuid))
     expect(row.locator(".badge")).to_have_text("Never synced")

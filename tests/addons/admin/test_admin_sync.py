@@ -218,3 +218,16 @@ def test_sync_run_pages(client, operator, synced_resource):
     response = client.get(reverse("admin:addons_syncrun_change", args=[run.pk]))
     assert response.status_code == 200
     assert synced_resource.access_token not in response.content.decode()
+
+
+def test_resources_and_sync_runs_are_view_only(client, operator, synced_resource):
+    """A resource's row belongs to Heroku and the sync: a save from its page would write back
+    every field over a sync running at that moment. Sync runs are history."""
+    before = AddonResource.objects.values().get(pk=synced_resource.pk)
+    url = reverse("admin:addons_addonresource_change", args=[synced_resource.pk])
+    assert client.post(url, {"app_name": "renamed"}).status_code == 403
+    assert AddonResource.objects.values().get(pk=synced_resource.pk) == before
+    run = SyncRun.objects.get()
+    delete = reverse("admin:addons_syncrun_delete", args=[run.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert SyncRun.objects.filter(pk=run.pk).exists()
