@@ -138,7 +138,7 @@ class TestCompanyAdmin:
         caplog,
         django_capture_on_commit_callbacks,
     ):
-        caplog.set_level("INFO", logger="accounts.services")
+        caplog.set_level("INFO", logger="accounts.services.companies")
         page = text(operator_client.get(self.delete_url(company)))
         assert "manager@example.com" in page and "invitee@example.com" in page
         with django_capture_on_commit_callbacks(execute=True):

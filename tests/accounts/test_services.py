@@ -114,7 +114,7 @@ class TestCompanies:
         caplog,
         django_capture_on_commit_callbacks,
     ):
-        caplog.set_level("INFO", logger="accounts.services")
+        caplog.set_level("INFO", logger="accounts.services.companies")
         with django_capture_on_commit_callbacks(execute=True):
             services.delete_company(company=company, actor=operator)
         assert not Company.objects.filter(pk=company.pk).exists()
