@@ -21,6 +21,20 @@ class LastManagerError(AccountsError):
     """A company must keep one user who can manage users."""
 
 
+class CompanyInUseError(AccountsError):
+    """Rows of another app still depend on the company (PROTECT), so it cannot be deleted."""
+
+    def __init__(self, company, protected_objects):
+        counts: dict[type, int] = {}
+        for obj in protected_objects:
+            counts[type(obj)] = counts.get(type(obj), 0) + 1
+        what = ", ".join(
+            f"{count} {model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural}"
+            for model, count in counts.items()
+        )
+        super().__init__(f"{company} cannot be deleted: it still has {what}.")
+
+
 class InvitationError(AccountsError):
     """The invitation is expired, used, cancelled, or does not exist."""
 

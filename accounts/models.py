@@ -264,10 +264,15 @@ class Invitation(models.Model):
 
 
 class AuditEvent(models.Model):
-    """An append-only record of a change to a company's users or secrets."""
+    """An append-only record of a change to a company, its users, its add-ons or their secrets.
+
+    The rows belong to their company and are deleted with it; `accounts.services.delete_company`
+    says where the record of a company's deletion is kept.
+    """
 
     class Action(models.TextChoices):
         COMPANY_CREATED = "company_created", "Company created"
+        COMPANY_RENAMED = "company_renamed", "Company renamed"
         USER_ADDED = "user_added", "User added"
         USER_REVOKED = "user_revoked", "User revoked"
         PERMISSIONS_CHANGED = "permissions_changed", "Permissions changed"
@@ -281,6 +286,11 @@ class AuditEvent(models.Model):
         OAUTH_SECRET_REVEALED = "oauth_secret_revealed", "OAuth secret revealed"
         OAUTH_SECRET_RESET = "oauth_secret_reset", "OAuth secret reset"
         ADDON_SETTINGS_CHANGED = "addon_settings_changed", "Add-on settings changed"
+        ADDON_CREATED = "addon_created", "Add-on created"
+        ADDON_DELETED = "addon_deleted", "Add-on deleted"
+        PLAN_CREATED = "plan_created", "Plan created"
+        PLAN_CHANGED = "plan_changed", "Plan changed"
+        PLAN_DELETED = "plan_deleted", "Plan deleted"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -1,13 +1,20 @@
 """Operators' admin for resources, their access lists and the sync history.
 
-All of it is read-only here: it comes from Heroku.
+All of it is read-only here: it comes from Heroku. "Sync access list now" queues the sync for
+the django-q2 workers.
 """
 
-from django.contrib import admin, messages
-from django.forms.models import BaseInlineFormSet
-from django.utils.html import format_html
+from functools import partial
+from itertools import batched
 
-from addons.access.sync import sync_resources
+from django.contrib import admin, messages
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+from django_q.tasks import async_task
+
+from accounts.admin import ReadOnlyAdminMixin
 from addons.admin.common import ReadOnlyInline
 from addons.models import (
     AccessChange,
@@ -17,6 +24,12 @@ from addons.models import (
 )
 
 RECENT_CHANGES = 50
+SYNC_TASK = "addons.access.tasks.sync_chunk_task"
+SYNC_CHUNK_SIZE = 100  # resources per queued task, as `sync_access --enqueue` by default
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 STATUS_BADGE_CLASSES = {
@@ -88,6 +101,9 @@ class AddonResourceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # resources come from Heroku's provisioning calls
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a save would write back the whole row over a sync running at that moment
+
     def has_delete_permission(self, request, obj=None):
         return False  # keep every resource's history; Heroku de-provisions
 
@@ -114,22 +130,65 @@ class AddonResourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync access list now")
     def sync_now(self, request, queryset):
-        report = sync_resources(queryset, trigger=SyncRun.Trigger.ADMIN)
-        summary = (
-            f"{report.synced} synced ({report.unchanged} unchanged), "
-            f"{report.added} added, {report.removed} removed, {report.failed} failed"
+        """Queue the sync of the selected resources, in chunks, for the django-q2 workers.
+
+        Syncing hundreds of resources takes longer than a request may; the runs appear under
+        Sync runs as the workers finish them.
+        """
+        selected = queryset.count()
+        uuids = (
+            queryset.exclude(state=AddonResource.State.DEPROVISIONED)
+            .order_by("pk")
+            .values_list("uuid", flat=True)
         )
-        if report.skipped:
-            summary += f", {report.skipped} skipped (de-provisioned or being synced)"
-        if report.ok:
-            self.message_user(request, summary + ".", messages.SUCCESS)
-        else:
-            errors = "; ".join(f"{f['uuid']}: {f['error']}" for f in report.failures[:5])
-            self.message_user(request, f"{summary}. {errors}", messages.WARNING)
+        tasks = resources = 0
+        for chunk in batched((str(value) for value in uuids), SYNC_CHUNK_SIZE):
+            tasks += 1
+            resources += len(chunk)
+            transaction.on_commit(
+                partial(
+                    async_task,
+                    SYNC_TASK,
+                    list(chunk),
+                    SyncRun.Trigger.ADMIN.value,
+                    task_name=f"admin sync chunk {tasks}",
+                )
+            )
+        self._report_queued(request, tasks=tasks, resources=resources, skipped=selected - resources)
+
+    def _report_queued(self, request, *, tasks: int, resources: int, skipped: int) -> None:
+        if not tasks:
+            what = "resource is" if skipped == 1 else "resources are"
+            self.message_user(
+                request,
+                f"Nothing was queued: the selected {what} de-provisioned, so there is no access "
+                "list to sync.",
+                messages.WARNING,
+            )
+            return
+        self.message_user(
+            request,
+            format_html(
+                'Queued {} for {}; results appear under <a href="{}">Sync runs</a>.',
+                _count(tasks, "sync task"),
+                _count(resources, "resource"),
+                reverse("admin:addons_syncrun_changelist"),
+            ),
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {_count(skipped, 'de-provisioned resource')}: Heroku removed "
+                f"{'it' if skipped == 1 else 'them'}, so there is no access list to sync.",
+                messages.INFO,
+            )
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The sync history, written by the sync alone."""
+
     list_display = [
         "started_at",
         "trigger",
@@ -144,9 +203,3 @@ class SyncRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["trigger", "dry_run"]
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

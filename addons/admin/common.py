@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdminMixin
+from accounts.admin.common import ServiceAdminMixin
+from addons.exceptions import AddonsError
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -11,3 +13,9 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+
+class AddonsServiceAdminMixin(ServiceAdminMixin):
+    """An admin class whose writes call the add-ons app's services; what they refuse is shown."""
+
+    service_errors = (AddonsError,)

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from addons.admin.common import ReadOnlyInline
+from addons.admin.common import AddonsServiceAdminMixin, ReadOnlyInline
 from addons.models import (
     Addon,
     AddonResource,
@@ -11,11 +11,15 @@ from addons.models import (
     TicketEvent,
 )
 from addons.tickets import services
-from addons.tickets.exceptions import TicketError
+from addons.tickets.exceptions import EmptyMessageError, ResourceNotOfAddonError, TicketError
 
 
 class TicketAddForm(forms.ModelForm):
-    """The operator's "new ticket" form; saved through `addons.services.open_ticket`."""
+    """The operator's "new ticket" form; saved through `addons.tickets.services.open_ticket`.
+
+    It checks no rule of the service's: what `open_ticket` refuses (a resource of another add-on)
+    comes back on this form as the service's own error.
+    """
 
     body = forms.CharField(widget=forms.Textarea, help_text="The first message of the ticket.")
     escalate = forms.BooleanField(
@@ -28,13 +32,6 @@ class TicketAddForm(forms.ModelForm):
         model = Ticket
         fields = ["addon", "resource", "subject", "requester_email", "priority"]
 
-    def clean(self):
-        cleaned = super().clean()
-        addon, resource = cleaned.get("addon"), cleaned.get("resource")
-        if addon and resource and resource.addon_id != addon.pk:
-            self.add_error("resource", "That resource does not belong to this add-on.")
-        return cleaned
-
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
@@ -43,8 +40,11 @@ class TicketEventInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
-    """Operators open and escalate tickets here; both go through `addons.tickets`."""
+class TicketAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
+    """Operators open, escalate and change tickets here, through `addons.tickets.services`.
+
+    What a service refuses is a form error, and nothing of the request is written.
+    """
 
     list_display = [
         "number",
@@ -60,6 +60,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["subject", "requester_email", "=id"]
     raw_id_fields = ["resource"]
     actions = ["escalate"]
+    refusal_fields = {ResourceNotOfAddonError: "resource", EmptyMessageError: "body"}
     readonly_fields = [
         "addon",
         "resource",
@@ -119,33 +120,33 @@ class TicketAdmin(admin.ModelAdmin):
             return  # open_ticket saved it
         current = Ticket.objects.get(pk=obj.pk)
         data = form.cleaned_data
-        try:
-            if data["status"] != current.status:
-                services.change_ticket_status(
-                    ticket=current, status=data["status"], actor=request.user
-                )
-            if data["priority"] != current.priority:
-                services.change_ticket_priority(
-                    ticket=current, priority=data["priority"], actor=request.user
-                )
-        except TicketError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-
-    def save_related(self, request, form, formsets, change):
-        if change:  # the events inline is read-only: this saves nothing, but marks it processed
-            super().save_related(request, form, formsets, change)
+        # Priority first: a ticket being closed takes no change after that.
+        if data["priority"] != current.priority:
+            services.change_ticket_priority(
+                ticket=current, priority=data["priority"], actor=request.user
+            )
+        if data["status"] != current.status:
+            services.change_ticket_status(ticket=current, status=data["status"], actor=request.user)
 
     @admin.action(description="Escalate to support queue")
     def escalate(self, request, queryset):
-        escalated = skipped = 0
+        escalated, skipped = 0, []
         for ticket in queryset:
             try:
                 services.escalate_ticket(ticket=ticket, actor=request.user)
-            except TicketError:
-                skipped += 1
+            except TicketError as refusal:
+                skipped.append(f"#{ticket.number}: {refusal}")
             else:
                 escalated += 1
-        self.message_user(request, f"Escalated {escalated} ticket(s); skipped {skipped}.")
+        if not skipped:
+            self.message_user(request, f"Escalated {escalated} ticket(s).", messages.SUCCESS)
+            return
+        reasons = " ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")
+        self.message_user(
+            request,
+            f"Escalated {escalated} ticket(s); skipped {len(skipped)}. {reasons}",
+            messages.WARNING,
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "addon":

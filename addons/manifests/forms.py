@@ -7,11 +7,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from addons.manifests.validators import (
-    CONFIG_VAR_NAME,
-    MIN_SECRET_LENGTH,
-    REGION_NAME,
+    validate_config_var_name_prefix,
+    validate_config_var_names,
+    validate_config_vars_start_with,
     validate_production_url,
+    validate_region_names,
+    validate_secret,
 )
+from addons.models import Addon
 
 MAX_MANIFEST_BYTES = 64 * 1024
 
@@ -70,35 +73,31 @@ class ManifestForm(forms.Form):
 
     def clean_regions(self):
         regions = _lines(self.cleaned_data["regions"])
-        bad = [region for region in regions if not REGION_NAME.match(region)]
-        if bad:
-            raise ValidationError(f"Not a region name: {', '.join(bad)}.")
+        validate_region_names(regions)
         return list(dict.fromkeys(regions))
 
     def clean_config_vars_prefix(self):
         prefix = self.cleaned_data["config_vars_prefix"].strip()
-        if prefix and not CONFIG_VAR_NAME.match(prefix):
-            raise ValidationError("Use upper-case letters, digits and underscores.")
+        validate_config_var_name_prefix(prefix)
         return prefix
 
     def clean_config_vars(self):
         names = _lines(self.cleaned_data["config_vars"])
-        bad = [name for name in names if not CONFIG_VAR_NAME.match(name)]
-        if bad:
-            raise ValidationError(f"Not a config var name: {', '.join(bad)}.")
+        validate_config_var_names(names)
         return list(dict.fromkeys(names))
 
     def clean(self):
         cleaned = super().clean()
-        prefix = cleaned.get("config_vars_prefix")
         names = cleaned.get("config_vars")
         if names and "config_vars_prefix" in cleaned:
-            effective = prefix or self.addon.effective_config_vars_prefix
-            outside = [name for name in names if not name.startswith(f"{effective}_")]
-            if outside:
-                self.add_error(
-                    "config_vars", f"Must start with {effective}_: {', '.join(outside)}."
-                )
+            # The prefix in effect once saved: the new one, or (empty) the id upper-cased.
+            prefix = Addon(
+                slug=self.addon.slug, config_vars_prefix=cleaned["config_vars_prefix"]
+            ).effective_config_vars_prefix
+            try:
+                validate_config_vars_start_with(names, prefix)
+            except ValidationError as refusal:
+                self.add_error("config_vars", refusal)
         return cleaned
 
 
@@ -215,10 +214,10 @@ class ManifestImportForm(forms.Form):
             value = api.get(key)
             if value is None:
                 continue
-            if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or len(value) > 255:
-                errors.append(
-                    f"api.{key}: must be a string of {MIN_SECRET_LENGTH} to 255 characters."
-                )
+            try:
+                validate_secret(value)
+            except ValidationError as refusal:
+                errors += [f"api.{key}: {message}" for message in refusal.messages]
             else:
                 changes[field] = value
         if errors:

@@ -1,4 +1,8 @@
-"""The rules a manifest's values follow, wherever they are written: portal, admin or import."""
+"""The rules a manifest's values follow, wherever they are written: portal, admin or import.
+
+`addons.manifests.services.update_manifest` enforces them for every caller (`validate_manifest`);
+the portal's forms call the single-value validators to name a bad value next to its field.
+"""
 
 import re
 from urllib.parse import urlsplit
@@ -16,6 +20,7 @@ REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9:_.-]*$")
 
 
 MIN_SECRET_LENGTH = 16
+MAX_SECRET_LENGTH = 255
 
 
 def validate_production_url(value: str) -> None:
@@ -26,3 +31,85 @@ def validate_production_url(value: str) -> None:
     if parts.scheme == "http" and settings.DEBUG and parts.hostname in LOCAL_HOSTS:
         return
     raise ValidationError("Heroku calls production URLs over https only: use an https:// URL.")
+
+
+def _require_list_of_strings(value, what: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(f"Enter a list of {what}.")
+
+
+def validate_region_names(regions: list[str]) -> None:
+    """Require a list of Heroku region names, such as us, eu or dublin."""
+    _require_list_of_strings(regions, "region names")
+    bad = [region for region in regions if not REGION_NAME.match(region)]
+    if bad:
+        raise ValidationError(f"Not a region name: {', '.join(bad)}.")
+
+
+def validate_config_var_name_prefix(prefix: str) -> None:
+    """Require a config var prefix in upper case, e.g. ACME_SEARCH (empty: the id upper-cased)."""
+    if prefix and not CONFIG_VAR_NAME.match(prefix):
+        raise ValidationError("Use upper-case letters, digits and underscores.")
+
+
+def validate_config_var_names(names: list[str]) -> None:
+    """Require a list of config var names in upper case, e.g. ACME_SEARCH_URL."""
+    _require_list_of_strings(names, "config var names")
+    bad = [name for name in names if not CONFIG_VAR_NAME.match(name)]
+    if bad:
+        raise ValidationError(f"Not a config var name: {', '.join(bad)}.")
+
+
+def validate_config_vars_start_with(names: list[str], prefix: str) -> None:
+    """Require each config var name to start with PREFIX and an underscore."""
+    outside = [name for name in names if not name.startswith(f"{prefix}_")]
+    if outside:
+        raise ValidationError(f"Must start with {prefix}_: {', '.join(outside)}.")
+
+
+def validate_secret(value: str) -> None:
+    """Require a manifest secret (Partner API password, SSO salt) of 16 to 255 characters."""
+    if not isinstance(value, str) or not MIN_SECRET_LENGTH <= len(value) <= MAX_SECRET_LENGTH:
+        raise ValidationError(
+            f"Must be a string of {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters."
+        )
+
+
+def validate_url_if_given(value: str) -> None:
+    """Require a production URL, or nothing yet (a new add-on's manifest is filled in later)."""
+    if value:
+        validate_production_url(value)
+
+
+FIELD_VALIDATORS = {
+    "base_url": validate_url_if_given,
+    "sso_url": validate_url_if_given,
+    "regions": validate_region_names,
+    "config_vars_prefix": validate_config_var_name_prefix,
+    "config_vars": validate_config_var_names,
+    "api_password": validate_secret,
+    "sso_salt": validate_secret,
+}
+
+
+def validate_manifest(addon, *, changed: set[str]) -> None:
+    """Check the CHANGED fields of ADDON, an add-on holding its new values, not yet saved.
+
+    Raise one ValidationError keyed by field, naming every refused value. Fields that did not
+    change are not checked again, so that a manifest stored before a rule existed can still be
+    edited field by field.
+    """
+    errors: dict[str, list] = {}
+    for field in sorted(changed & FIELD_VALIDATORS.keys()):
+        try:
+            FIELD_VALIDATORS[field](getattr(addon, field))
+        except ValidationError as refusal:
+            errors[field] = refusal.error_list
+    names_changed = changed & {"config_vars", "config_vars_prefix"}
+    if names_changed and not names_changed & errors.keys():
+        try:
+            validate_config_vars_start_with(addon.config_vars, addon.effective_config_vars_prefix)
+        except ValidationError as refusal:
+            errors["config_vars"] = refusal.error_list
+    if errors:
+        raise ValidationError(errors)

@@ -3,13 +3,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
-from accounts.permissions import Permission
+from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import Addon, AddonResource
 from tests.accounts.conftest import make_provider
 
@@ -24,6 +25,167 @@ def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
+
+
+# The read-only inlines of the company page post their management forms.
+COMPANY_INLINES = {
+    "members-TOTAL_FORMS": 0,
+    "members-INITIAL_FORMS": 0,
+    "invitations-TOTAL_FORMS": 0,
+    "invitations-INITIAL_FORMS": 0,
+}
+
+
+class TestCompanyAdmin:
+    add_url = staticmethod(lambda: reverse("admin:accounts_company_add"))
+
+    @staticmethod
+    def change_url(company) -> str:
+        return reverse("admin:accounts_company_change", args=[company.pk])
+
+    @staticmethod
+    def delete_url(company) -> str:
+        return reverse("admin:accounts_company_delete", args=[company.pk])
+
+    def test_adding_a_company_names_its_first_manager(self, operator_client, operator, colleague):
+        response = operator_client.post(
+            self.add_url(),
+            {"name": "Beta", "slug": "beta", "first_manager": "Colleague@Example.com"},
+        )
+        assert response.status_code == 302, text(response)
+        company = Company.objects.get(slug="beta")
+        first = CompanyUser.objects.get(company=company)
+        assert (first.user, first.added_by, first.permissions) == (
+            colleague,
+            operator,
+            ALL_PERMISSIONS,
+        )
+        event = AuditEvent.objects.get(company=company)
+        assert (event.action, event.actor, event.target) == (
+            AuditEvent.Action.COMPANY_CREATED,
+            operator,
+            colleague.email,
+        )
+        assert LogEntry.objects.get().action_flag == ADDITION
+
+    @pytest.mark.parametrize("email", ["stranger@example.com", "newcomer@example.com"])
+    def test_a_first_manager_without_a_provider_account_is_a_form_error(
+        self, operator_client, newcomer, email
+    ):
+        response = operator_client.post(
+            self.add_url(), {"name": "Beta", "slug": "beta", "first_manager": email}
+        )
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert errors == {
+            "first_manager": [f"{email} doesn't have a Heroku account associated with it"]
+        }
+        assert 'value="Beta"' in text(response)  # what the operator typed is kept
+        assert not Company.objects.exists() and not AuditEvent.objects.exists()
+        assert not LogEntry.objects.exists()
+
+    def test_a_taken_slug_is_a_form_error(self, operator_client, company, colleague):
+        response = operator_client.post(
+            self.add_url(), {"name": "Acme 2", "slug": "acme", "first_manager": colleague.email}
+        )
+        assert response.status_code == 200
+        assert list(response.context["adminform"].form.errors) == ["slug"]
+        assert Company.objects.count() == 1
+        assert not CompanyUser.objects.filter(user=colleague).exists()
+
+    def test_the_add_form_asks_for_the_first_manager_and_shows_no_inlines(self, operator_client):
+        page = text(operator_client.get(self.add_url()))
+        assert 'name="first_manager"' in page
+        assert "members-TOTAL_FORMS" not in page
+
+    def test_a_rename_is_audited(self, operator_client, operator, company, manager):
+        response = operator_client.post(
+            self.change_url(company), {"name": "Acme Inc.", "slug": "acme-inc", **COMPANY_INLINES}
+        )
+        assert response.status_code == 302, text(response)
+        company.refresh_from_db()
+        assert company.slug == "acme-inc"
+        event = AuditEvent.objects.get(action=AuditEvent.Action.COMPANY_RENAMED)
+        assert event.actor == operator
+        assert event.details["after"] == {"name": "Acme Inc.", "slug": "acme-inc"}
+
+    def test_saving_without_a_change_audits_nothing(self, operator_client, company, manager):
+        response = operator_client.post(
+            self.change_url(company), {"name": company.name, "slug": "acme", **COMPANY_INLINES}
+        )
+        assert response.status_code == 302
+        assert not AuditEvent.objects.exists()
+
+    def test_a_rename_to_a_taken_slug_is_a_form_error(
+        self, operator_client, company, manager, other_company
+    ):
+        response = operator_client.post(
+            self.change_url(company), {"name": "Acme", "slug": "rival", **COMPANY_INLINES}
+        )
+        assert response.status_code == 200
+        assert list(response.context["adminform"].form.errors) == ["slug"]
+        company.refresh_from_db()
+        assert company.slug == "acme"
+        assert not AuditEvent.objects.exists()
+
+    def test_delete_goes_through_the_service_and_is_recorded(
+        self,
+        operator_client,
+        operator,
+        company,
+        manager,
+        pending_invitation,
+        caplog,
+        django_capture_on_commit_callbacks,
+    ):
+        caplog.set_level("INFO", logger="accounts.services.companies")
+        page = text(operator_client.get(self.delete_url(company)))
+        assert "manager@example.com" in page and "invitee@example.com" in page
+        with django_capture_on_commit_callbacks(execute=True):
+            response = operator_client.post(self.delete_url(company), {"post": "yes"})
+        assert response.status_code == 302
+        assert not Company.objects.exists() and not CompanyUser.objects.exists()
+        entry = LogEntry.objects.get()
+        assert (entry.action_flag, entry.object_repr, entry.user) == (
+            DELETION,
+            "Acme Add-ons",
+            operator,
+        )
+        assert caplog.messages[0].startswith("Company 'Acme Add-ons' (slug acme")
+        assert "deleted by operator@example.com" in caplog.messages[0]
+
+    def test_a_company_whose_addon_has_resources_cannot_be_deleted(
+        self, operator_client, company, resources_installed_by_supporter
+    ):
+        response = operator_client.get(self.delete_url(company))
+        assert response.status_code == 200
+        page = text(response)
+        assert "Cannot delete company" in page
+        assert "resource-basic" in page  # the protected resources are named
+        response = operator_client.post(self.delete_url(company), {"post": "yes"})
+        assert response.status_code == 200
+        assert Company.objects.filter(pk=company.pk).exists()
+
+    def test_a_refusal_at_delete_time_is_a_message(
+        self, operator_client, company, resources_installed_by_supporter, monkeypatch
+    ):
+        # A resource provisioned between the admin's check and the delete: only the service
+        # sees it.
+        from accounts.admin.companies import CompanyAdmin
+
+        def nothing_protected(self, objs, request):
+            return [], {}, set(), []
+
+        monkeypatch.setattr(CompanyAdmin, "get_deleted_objects", nothing_protected)
+        response = operator_client.post(self.delete_url(company), {"post": "yes"}, follow=True)
+        assert response.status_code == 200
+        assert "Acme Add-ons cannot be deleted: it still has 2 addon resources." in text(response)
+        assert Company.objects.filter(pk=company.pk).exists()
+        assert not LogEntry.objects.exists()
+
+    def test_the_changelist_offers_no_bulk_delete(self, operator_client, company):
+        response = operator_client.get(reverse("admin:accounts_company_changelist"))
+        assert 'value="delete_selected"' not in text(response)
 
 
 class TestAddCompanyUserView:
@@ -271,6 +433,21 @@ class TestOtherAdmins:
         response = operator_client.get(url, {"joined_provider_program_at__isempty": "0"})
         assert response.status_code == 200
         assert "manager@example.com" in text(response)
+
+    def test_a_company_user_cannot_be_deleted_with_their_account(
+        self, operator_client, manager, supporter
+    ):
+        """Deleting an account deletes its memberships: the last-manager rule and the audit
+        would be skipped, so the admin refuses it for anyone who is a company user."""
+        url = reverse("admin:accounts_user_delete", args=[manager.user.pk])
+        response = operator_client.get(url)
+        assert "Cannot delete user" in text(response)
+        assert operator_client.post(url, {"post": "yes"}).status_code == 403
+        bulk = {"action": "delete_selected", ACTION_CHECKBOX_NAME: [supporter.user.pk]}
+        changelist = reverse("admin:accounts_user_changelist")
+        assert "Cannot delete user" in text(operator_client.post(changelist, bulk))
+        assert operator_client.post(changelist, {**bulk, "post": "yes"}).status_code == 403
+        assert CompanyUser.objects.count() == 2
 
     def test_user_admin_add(self, operator_client):
         response = operator_client.post(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.exceptions import (
     AlreadyMemberError,
+    CompanyInUseError,
     InvalidInvitationLinkError,
     InvitationError,
     InvitationForAnotherEmailError,
@@ -18,9 +19,9 @@ from accounts.exceptions import (
     NoProviderAccountError,
     NotInProviderProgramError,
 )
-from accounts.models import AuditEvent, CompanyUser, Invitation, Notification
+from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
 from accounts.permissions import ALL_PERMISSIONS, Permission
-from addons.models import AddonResource
+from addons.models import Addon, AddonResource
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,100 @@ class TestProviderProgram:
         with pytest.raises(ValidationError):
             services.create_company(name="Acme 2", slug="acme", created_by=colleague)
         assert not CompanyUser.objects.filter(user=colleague).exists()
+
+
+class TestCompanies:
+    def test_an_operator_creates_a_company_for_its_first_manager(self, operator, colleague):
+        company = services.create_company(
+            name=" Beta ", slug="beta", created_by=operator, first_manager=colleague
+        )
+        company_user = CompanyUser.objects.get(company=company)
+        assert (company.name, company_user.user, company_user.added_by) == (
+            "Beta",
+            colleague,
+            operator,
+        )
+        assert company_user.permissions == ALL_PERMISSIONS
+        event = AuditEvent.objects.get(company=company)
+        assert (event.action, event.actor, event.target) == (
+            AuditEvent.Action.COMPANY_CREATED,
+            operator,
+            colleague.email,
+        )
+
+    def test_the_first_manager_must_have_joined_the_program(self, operator, newcomer):
+        with pytest.raises(NoProviderAccountError, match="newcomer@example.com doesn't have"):
+            services.create_company(
+                name="Beta", slug="beta", created_by=operator, first_manager=newcomer
+            )
+        assert not Company.objects.filter(slug="beta").exists()
+
+    def test_rename_audits_before_and_after(self, company, manager, operator):
+        services.rename_company(company=company, name="Acme Inc.", slug="acme-inc", actor=operator)
+        company.refresh_from_db()
+        assert (company.name, company.slug) == ("Acme Inc.", "acme-inc")
+        event = AuditEvent.objects.get(action=AuditEvent.Action.COMPANY_RENAMED)
+        assert event.actor == operator
+        assert event.details == {
+            "before": {"name": "Acme Add-ons", "slug": "acme"},
+            "after": {"name": "Acme Inc.", "slug": "acme-inc"},
+        }
+
+    def test_rename_to_the_same_name_changes_nothing(self, company, operator):
+        services.rename_company(company=company, name="Acme Add-ons", slug="acme", actor=operator)
+        assert not AuditEvent.objects.exists()
+
+    def test_rename_to_a_taken_slug_is_refused_by_field(self, company, other_company, operator):
+        with pytest.raises(ValidationError) as refused:
+            services.rename_company(company=company, name="Acme", slug="rival", actor=operator)
+        assert "slug" in refused.value.message_dict
+        company.refresh_from_db()
+        assert company.slug == "acme"
+        assert not AuditEvent.objects.exists()
+
+    def test_delete_takes_users_invitations_and_audit_and_logs_who_did_it(
+        self,
+        company,
+        manager,
+        pending_invitation,
+        operator,
+        caplog,
+        django_capture_on_commit_callbacks,
+    ):
+        caplog.set_level("INFO", logger="accounts.services.companies")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.delete_company(company=company, actor=operator)
+        assert not Company.objects.filter(pk=company.pk).exists()
+        assert not CompanyUser.objects.exists() and not Invitation.objects.exists()
+        assert not AuditEvent.objects.exists()
+        assert caplog.messages == [
+            f"Company 'Acme Add-ons' (slug acme, id {company.pk}) deleted by operator@example.com, "
+            "with 1 company users, 1 invitations, 1 audit events"
+        ]
+
+    def test_delete_takes_an_addon_that_has_no_resources(self, company, manager, addon, operator):
+        services.delete_company(company=company, actor=operator)
+        assert not Addon.objects.exists()
+
+    def test_delete_is_refused_while_resources_depend_on_it(
+        self,
+        company,
+        operator,
+        resources_installed_by_supporter,
+        caplog,
+        django_capture_on_commit_callbacks,
+    ):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(CompanyInUseError) as refused,
+        ):
+            services.delete_company(company=company, actor=operator)
+        assert str(refused.value) == (
+            "Acme Add-ons cannot be deleted: it still has 2 addon resources."
+        )
+        assert Company.objects.filter(pk=company.pk).exists()
+        assert CompanyUser.objects.filter(company=company).count() == 2
+        assert not caplog.messages
 
 
 class TestAddCompanyUser:

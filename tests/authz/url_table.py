@@ -463,7 +463,7 @@ OPERATOR_ADMIN_OVERRIDES = {
     "accounts.auditevent": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "accounts.notification": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.addonresource": {"add": FORBIDDEN, "delete": FORBIDDEN},
-    "addons.syncrun": {"add": FORBIDDEN},
+    "addons.syncrun": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.partnerapicall": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.ticket": {"delete": FORBIDDEN},
     "django_q.success": {"add": FORBIDDEN},

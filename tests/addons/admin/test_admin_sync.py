@@ -1,9 +1,12 @@
 """The sync parts of the admin: resource list, resource page, sync-now action, sync runs."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from accounts.models import User
 from addons.models import AccessChange, AccessGrant, AddonResource, SyncRun
@@ -76,28 +79,121 @@ def test_recent_changes_inline_is_limited(client, operator, synced_resource):
     assert sum(f"gone{i:03}@example.com" in html for i in range(80)) <= 50
 
 
-def test_sync_now_action_calls_the_sync_service(client, operator, fake_heroku, personal_resource):
-    url = reverse("admin:addons_addonresource_changelist")
-    response = client.post(
-        url,
-        {"action": "sync_now", "_selected_action": [personal_resource.pk]},
-        follow=True,
+def sync_now(client, *resources, follow=True):
+    return client.post(
+        reverse("admin:addons_addonresource_changelist"),
+        {"action": "sync_now", "_selected_action": [resource.pk for resource in resources]},
+        follow=follow,
     )
+
+
+def messages_of(response) -> list[str]:
+    return [strip_tags(str(message)) for message in response.context["messages"]]
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks the action queues, recorded instead of run."""
+    calls = []
+    monkeypatch.setattr(
+        "addons.admin.access.async_task",
+        lambda func, *args, **kwargs: calls.append((func, *args)),
+    )
+    return calls
+
+
+def test_sync_now_queues_the_sync_after_commit_and_syncs_nothing_itself(
+    client, operator, fake_heroku, personal_resource, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = sync_now(client, personal_resource)
+
     assert response.status_code == 200
-    assert "1 synced" in response.content.decode()
-    assert SyncRun.objects.get().trigger == SyncRun.Trigger.ADMIN
+    assert messages_of(response) == [
+        "Queued 1 sync task for 1 resource; results appear under Sync runs."
+    ]
+    sync_runs = reverse("admin:addons_syncrun_changelist")
+    assert f'<a href="{sync_runs}">Sync runs</a>' in response.content.decode()
+    assert not SyncRun.objects.exists() and fake_heroku.requests == []
+    assert len(callbacks) == 1
+
+    callbacks[0]()  # what the commit does: the task is queued (the test settings run it at once)
+
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.resources, run.synced, run.added) == (SyncRun.Trigger.ADMIN, 1, 1, 3)
     assert AccessGrant.objects.filter(resource=personal_resource).count() == 3
 
 
-def test_sync_now_reports_failures(client, operator, fake_heroku, personal_resource):
-    fake_heroku.inject("500", match="/addons/")
-    response = client.post(
-        reverse("admin:addons_addonresource_changelist"),
-        {"action": "sync_now", "_selected_action": [personal_resource.pk]},
-        follow=True,
+def test_sync_now_queues_one_task_per_hundred_resources(
+    client, operator, addon, plan, queued, django_capture_on_commit_callbacks
+):
+    resources = AddonResource.objects.bulk_create(
+        AddonResource(
+            uuid=uuid.uuid4(), addon=addon, plan=plan, state=AddonResource.State.PROVISIONED
+        )
+        for _ in range(250)
     )
-    html = response.content.decode()
-    assert "1 failed" in html and str(personal_resource.uuid) in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sync_now(client, *resources)
+
+    assert messages_of(response) == [
+        "Queued 3 sync tasks for 250 resources; results appear under Sync runs."
+    ]
+    assert [(func, len(uuids), trigger) for func, uuids, trigger in queued] == [
+        ("addons.access.tasks.sync_chunk_task", 100, "admin"),
+        ("addons.access.tasks.sync_chunk_task", 100, "admin"),
+        ("addons.access.tasks.sync_chunk_task", 50, "admin"),
+    ]
+    assert sorted(u for _, uuids, _ in queued for u in uuids) == sorted(
+        str(resource.uuid) for resource in resources
+    )
+
+
+def test_sync_now_skips_deprovisioned_resources_and_says_so(
+    client, operator, provisioned_resource, resource, queued, django_capture_on_commit_callbacks
+):
+    AddonResource.objects.filter(pk=resource.pk).update(state=AddonResource.State.DEPROVISIONED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sync_now(client, provisioned_resource, resource)
+
+    assert messages_of(response) == [
+        "Queued 1 sync task for 1 resource; results appear under Sync runs.",
+        "Skipped 1 de-provisioned resource: Heroku removed it, so there is no access list to sync.",
+    ]
+    assert [uuids for _, uuids, _ in queued] == [[str(provisioned_resource.uuid)]]
+
+
+def test_sync_now_with_only_deprovisioned_resources_queues_nothing(
+    client, operator, resource, queued, django_capture_on_commit_callbacks
+):
+    AddonResource.objects.filter(pk=resource.pk).update(state=AddonResource.State.DEPROVISIONED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sync_now(client, resource)
+
+    assert messages_of(response) == [
+        "Nothing was queued: the selected resource is de-provisioned, so there is no access list "
+        "to sync."
+    ]
+    assert queued == []
+
+
+def test_a_failed_sync_is_reported_under_sync_runs(
+    client, operator, fake_heroku, personal_resource, django_capture_on_commit_callbacks
+):
+    fake_heroku.inject("500", match="/addons/")
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_now(client, personal_resource)
+
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.failed) == (SyncRun.Trigger.ADMIN, 1)
+    assert run.failures[0]["uuid"] == str(personal_resource.uuid)
+    personal_resource.refresh_from_db()
+    assert personal_resource.sync_status == AddonResource.SyncStatus.FAILED
+    html = client.get(reverse("admin:addons_syncrun_changelist")).content.decode()
+    assert "Admin" in html
 
 
 def test_search_by_email_finds_every_resource_it_may_use(
@@ -122,3 +218,16 @@ def test_sync_run_pages(client, operator, synced_resource):
     response = client.get(reverse("admin:addons_syncrun_change", args=[run.pk]))
     assert response.status_code == 200
     assert synced_resource.access_token not in response.content.decode()
+
+
+def test_resources_and_sync_runs_are_view_only(client, operator, synced_resource):
+    """A resource's row belongs to Heroku and the sync: a save from its page would write back
+    every field over a sync running at that moment. Sync runs are history."""
+    before = AddonResource.objects.values().get(pk=synced_resource.pk)
+    url = reverse("admin:addons_addonresource_change", args=[synced_resource.pk])
+    assert client.post(url, {"app_name": "renamed"}).status_code == 403
+    assert AddonResource.objects.values().get(pk=synced_resource.pk) == before
+    run = SyncRun.objects.get()
+    delete = reverse("admin:addons_syncrun_delete", args=[run.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert SyncRun.objects.filter(pk=run.pk).exists()

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Notification
-from addons.models import Ticket
+from addons.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +65,10 @@ def test_the_add_form_refuses_a_resource_of_another_addon(
     )
 
     assert response.status_code == 200
-    assert b"does not belong to this add-on" in response.content
-    assert not Ticket.objects.exists()
+    assert response.context["adminform"].form.errors == {
+        "resource": ["That resource does not belong to this add-on."]
+    }
+    assert not Ticket.objects.exists() and not TicketEvent.objects.exists()
 
 
 def test_the_escalate_action_escalates_once(
@@ -84,6 +86,11 @@ def test_the_escalate_action_escalates_once(
 
     assert new_ticket.events.filter(kind="escalated").count() == 1
     assert [m.to for m in mailoutbox] == [["manager@example.com"]]
+    page = client.get("/admin/addons/ticket/").content.decode()
+    assert (
+        f"Escalated 0 ticket(s); skipped 1. #{new_ticket.number}: "
+        "This ticket is already in the add-on&#x27;s support queue."
+    ) in page
 
 
 def test_the_change_form_changes_status_through_the_service(client, operator, escalated_ticket):
@@ -103,6 +110,44 @@ def test_the_change_form_changes_status_through_the_service(client, operator, es
     escalated_ticket.refresh_from_db()
     assert escalated_ticket.status == "solved"
     assert escalated_ticket.events.last().kind == "status_changed"
+
+
+def change(client, ticket, **data):
+    return client.post(
+        f"/admin/addons/ticket/{ticket.pk}/change/",
+        {**data, "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0},
+    )
+
+
+def test_the_change_form_closes_and_reprioritises_at_once(client, operator, escalated_ticket):
+    client.force_login(operator)
+
+    response = change(client, escalated_ticket, status="closed", priority="urgent")
+
+    assert response.status_code == 302, response.content
+    escalated_ticket.refresh_from_db()
+    assert (escalated_ticket.status, escalated_ticket.priority) == ("closed", "urgent")
+    assert [e.kind for e in escalated_ticket.events.order_by("id")][-2:] == [
+        "priority_changed",
+        "status_changed",
+    ]
+
+
+def test_a_change_the_service_refuses_is_a_form_error_and_writes_nothing(
+    client, operator, closed_ticket
+):
+    client.force_login(operator)
+    events = closed_ticket.events.count()
+
+    response = change(client, closed_ticket, status="open", priority="urgent")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "This ticket is closed; open a new ticket instead."
+    ]
+    closed_ticket.refresh_from_db()
+    assert (closed_ticket.status, closed_ticket.priority) == ("closed", "normal")
+    assert closed_ticket.events.count() == events
 
 
 def test_the_change_page_shows_the_history(client, operator, escalated_ticket):
