@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from itertools import batched
+
+from django_q.tasks import async_task
 
 from addons.access.sync import sync_resource, sync_resources
 from addons.models import AddonResource, SyncRun
 
 logger = logging.getLogger(__name__)
+
+SYNC_CHUNK_TASK = "addons.access.tasks.sync_chunk_task"
+DEFAULT_CHUNK_SIZE = 100
 
 
 def sync_resource_task(resource_id: int) -> str:
@@ -30,3 +37,35 @@ def sync_chunk_task(uuids: list[str], trigger: str = SyncRun.Trigger.SCHEDULE) -
     """Sync the resources with these UUIDS (one chunk of `sync_access --enqueue`)."""
     report = sync_resources(AddonResource.objects.filter(uuid__in=uuids), trigger=trigger)
     return report.as_json()
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What `enqueue_sync` queued: tasks, the resources in them, and those left out."""
+
+    tasks: int
+    resources: int
+    deprovisioned: int
+
+
+def enqueue_sync(
+    resources, *, trigger: str, chunk_size: int = DEFAULT_CHUNK_SIZE, label: str = "sync"
+) -> Queued:
+    """Queue one `sync_chunk_task` per CHUNK_SIZE of RESOURCES (a queryset) for the workers.
+
+    De-provisioned resources have no access list to sync: they are counted, not queued. Each task
+    claims its resources like any run, so queueing a resource that a run is syncing is harmless.
+    """
+    chosen = resources.count()
+    uuids = (
+        resources.exclude(state=AddonResource.State.DEPROVISIONED)
+        .order_by("pk")
+        .values_list("uuid", flat=True)
+        .iterator(chunk_size=2000)
+    )
+    tasks = queued = 0
+    for chunk in batched((str(value) for value in uuids), chunk_size):
+        tasks += 1
+        queued += len(chunk)
+        async_task(SYNC_CHUNK_TASK, list(chunk), str(trigger), task_name=f"{label} chunk {tasks}")
+    return Queued(tasks=tasks, resources=queued, deprovisioned=chosen - queued)

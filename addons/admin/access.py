@@ -4,17 +4,15 @@ All of it is read-only here: it comes from Heroku. "Sync access list now" queues
 the django-q2 workers.
 """
 
-from functools import partial
-from itertools import batched
+import logging
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
-from django_q.tasks import async_task
 
 from accounts.admin import ReadOnlyAdminMixin
+from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
 from addons.models import (
     AccessChange,
@@ -23,9 +21,9 @@ from addons.models import (
     SyncRun,
 )
 
+logger = logging.getLogger(__name__)
+
 RECENT_CHANGES = 50
-SYNC_TASK = "addons.access.tasks.sync_chunk_task"
-SYNC_CHUNK_SIZE = 100  # resources per queued task, as `sync_access --enqueue` by default
 
 
 def _count(number: int, thing: str) -> str:
@@ -135,26 +133,20 @@ class AddonResourceAdmin(admin.ModelAdmin):
         Syncing hundreds of resources takes longer than a request may; the runs appear under
         Sync runs as the workers finish them.
         """
-        selected = queryset.count()
-        uuids = (
-            queryset.exclude(state=AddonResource.State.DEPROVISIONED)
-            .order_by("pk")
-            .values_list("uuid", flat=True)
-        )
-        tasks = resources = 0
-        for chunk in batched((str(value) for value in uuids), SYNC_CHUNK_SIZE):
-            tasks += 1
-            resources += len(chunk)
-            transaction.on_commit(
-                partial(
-                    async_task,
-                    SYNC_TASK,
-                    list(chunk),
-                    SyncRun.Trigger.ADMIN.value,
-                    task_name=f"admin sync chunk {tasks}",
-                )
+        try:
+            queued = enqueue_sync(queryset, trigger=SyncRun.Trigger.ADMIN, label="admin sync")
+        except Exception as exc:  # the broker (Redis, or the database queue) is out of reach
+            logger.exception("could not queue the admin's sync of %d resources", queryset.count())
+            self.message_user(
+                request,
+                f"Nothing could be queued: the task queue refused ({type(exc).__name__}). "
+                "Check that the worker's broker is running, then try again.",
+                messages.ERROR,
             )
-        self._report_queued(request, tasks=tasks, resources=resources, skipped=selected - resources)
+            return
+        self._report_queued(
+            request, tasks=queued.tasks, resources=queued.resources, skipped=queued.deprovisioned
+        )
 
     def _report_queued(self, request, *, tasks: int, resources: int, skipped: int) -> None:
         if not tasks:

@@ -166,15 +166,44 @@ class ManifestImportForm(forms.Form):
         return self.cleaned_data
 
     def _changes(self, data: dict) -> dict:
+        """Return the add-on fields DATA (a v3 manifest) sets; raise every problem at once."""
         api = data["api"]
+        errors = self._envelope_errors(data)
+        values = self._manifest_values(api, errors)
+        form = ManifestForm(
+            data={
+                **values,
+                "regions": " ".join(values["regions"]),
+                "config_vars": "\n".join(values["config_vars"]),
+            },
+            addon=self.addon,
+        )
+        changes = {}
+        if form.is_valid():
+            changes.update(form.cleaned_data)
+        else:
+            for field, messages in form.errors.items():
+                errors += [f"{self.PATHS.get(field, field)}: {message}" for message in messages]
+        changes.update(self._name_change(data, errors))
+        changes.update(self._secret_changes(api, errors))
+        if errors:
+            raise ValidationError(errors)
+        return changes
+
+    def _envelope_errors(self, data: dict) -> list[str]:
+        """Return what is wrong with the manifest's id, version and production block."""
         errors = []
         if data.get("id") != self.addon.slug:
             errors.append(f"id: must be “{self.addon.slug}”, the id of this add-on.")
-        if str(api.get("version", "3")) != "3":
+        if str(data["api"].get("version", "3")) != "3":
             errors.append("api.version: only version 3 manifests can be imported.")
-        production = api.get("production") if isinstance(api.get("production"), dict) else {}
-        if not isinstance(api.get("production"), dict):
+        if not isinstance(data["api"].get("production"), dict):
             errors.append("api.production: must be an object with base_url and sso_url.")
+        return errors
+
+    def _manifest_values(self, api: dict, errors: list[str]) -> dict:
+        """Return the manifest fields of API, each of the right type or empty (ERRORS says why)."""
+        production = api.get("production") if isinstance(api.get("production"), dict) else {}
         values = {
             "base_url": production.get("base_url", ""),
             "sso_url": production.get("sso_url", ""),
@@ -192,24 +221,19 @@ class ManifestImportForm(forms.Form):
             if not isinstance(values[key], str):
                 errors.append(f"{self.PATHS[key]}: must be a string.")
                 values[key] = ""
-        form = ManifestForm(
-            data={
-                **values,
-                "regions": " ".join(values["regions"]),
-                "config_vars": "\n".join(values["config_vars"]),
-            },
-            addon=self.addon,
-        )
-        if not form.is_valid():
-            for field, messages in form.errors.items():
-                errors += [f"{self.PATHS.get(field, field)}: {message}" for message in messages]
-        changes = dict(form.cleaned_data) if form.is_valid() else {}
+        return values
+
+    def _name_change(self, data: dict, errors: list[str]) -> dict:
         name = data.get("name")
-        if name is not None:
-            if not isinstance(name, str) or not name.strip() or len(name) > 100:
-                errors.append("name: must be a non-empty string of at most 100 characters.")
-            else:
-                changes["name"] = name.strip()
+        if name is None:
+            return {}
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            errors.append("name: must be a non-empty string of at most 100 characters.")
+            return {}
+        return {"name": name.strip()}
+
+    def _secret_changes(self, api: dict, errors: list[str]) -> dict:
+        changes = {}
         for key, field in (("password", "api_password"), ("sso_salt", "sso_salt")):
             value = api.get(key)
             if value is None:
@@ -220,6 +244,4 @@ class ManifestImportForm(forms.Form):
                 errors += [f"api.{key}: {message}" for message in refusal.messages]
             else:
                 changes[field] = value
-        if errors:
-            raise ValidationError(errors)
         return changes

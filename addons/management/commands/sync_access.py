@@ -3,13 +3,12 @@
 import json
 import uuid
 from contextlib import contextmanager
-from itertools import batched
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
-from django_q.tasks import async_task
 
 from addons.access.claims import syncable_resources
 from addons.access.sync import ResourceOutcome, Status, sync_resources
+from addons.access.tasks import enqueue_sync
 from addons.models import Addon, AddonResource, SyncRun
 
 BAD_USAGE = 2
@@ -125,27 +124,21 @@ class Command(BaseCommand):
 
     def enqueue(self, queryset, options):
         """Queue one sync task per chunk of QUERYSET's resources; print how many."""
-        uuids = (
-            queryset.exclude(state=AddonResource.State.DEPROVISIONED)
-            .order_by("pk")
-            .values_list("uuid", flat=True)
-            .iterator(chunk_size=2000)
+        queued = enqueue_sync(
+            queryset,
+            trigger=SyncRun.Trigger.SCHEDULE,
+            chunk_size=options["chunk_size"],
+            label="sync_access",
         )
-        tasks = resources = 0
-        for chunk in batched((str(value) for value in uuids), options["chunk_size"]):
-            async_task(
-                "addons.access.tasks.sync_chunk_task",
-                list(chunk),
-                SyncRun.Trigger.SCHEDULE.value,
-                task_name=f"sync_access chunk {tasks + 1}",
-            )
-            tasks += 1
-            resources += len(chunk)
         if options["json"]:
-            self.stdout.write(json.dumps({"enqueued_tasks": tasks, "resources": resources}))
+            self.stdout.write(
+                json.dumps({"enqueued_tasks": queued.tasks, "resources": queued.resources})
+            )
         else:
             self.stdout.write(
-                self.style.SUCCESS(f"Queued {tasks} sync tasks for {resources} resources.")
+                self.style.SUCCESS(
+                    f"Queued {queued.tasks} sync tasks for {queued.resources} resources."
+                )
             )
 
     def chosen_resources(self, options):

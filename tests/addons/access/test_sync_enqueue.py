@@ -17,7 +17,7 @@ def queued(monkeypatch):
     """The tasks sync_access --enqueue queues, recorded instead of sent to the broker."""
     calls = []
     monkeypatch.setattr(
-        "addons.management.commands.sync_access.async_task",
+        "addons.access.tasks.async_task",
         lambda func, *args, **kwargs: calls.append((func, *args)),
     )
     return calls

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from accounts.models import User
+from addons.access.tasks import SYNC_CHUNK_TASK, sync_chunk_task
 from addons.models import AccessChange, AccessGrant, AddonResource, SyncRun
 
 pytestmark = pytest.mark.django_db
@@ -96,17 +97,16 @@ def queued(monkeypatch):
     """The tasks the action queues, recorded instead of run."""
     calls = []
     monkeypatch.setattr(
-        "addons.admin.access.async_task",
+        "addons.access.tasks.async_task",
         lambda func, *args, **kwargs: calls.append((func, *args)),
     )
     return calls
 
 
-def test_sync_now_queues_the_sync_after_commit_and_syncs_nothing_itself(
-    client, operator, fake_heroku, personal_resource, django_capture_on_commit_callbacks
+def test_sync_now_queues_the_sync_and_syncs_nothing_itself(
+    client, operator, fake_heroku, personal_resource, queued
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = sync_now(client, personal_resource)
+    response = sync_now(client, personal_resource)
 
     assert response.status_code == 200
     assert messages_of(response) == [
@@ -115,13 +115,30 @@ def test_sync_now_queues_the_sync_after_commit_and_syncs_nothing_itself(
     sync_runs = reverse("admin:addons_syncrun_changelist")
     assert f'<a href="{sync_runs}">Sync runs</a>' in response.content.decode()
     assert not SyncRun.objects.exists() and fake_heroku.requests == []
-    assert len(callbacks) == 1
+    assert queued == [(SYNC_CHUNK_TASK, [str(personal_resource.uuid)], SyncRun.Trigger.ADMIN.value)]
 
-    callbacks[0]()  # what the commit does: the task is queued (the test settings run it at once)
+    sync_chunk_task(*queued[0][1:])  # what a worker does with the task
 
     run = SyncRun.objects.get()
     assert (run.trigger, run.resources, run.synced, run.added) == (SyncRun.Trigger.ADMIN, 1, 1, 3)
     assert AccessGrant.objects.filter(resource=personal_resource).count() == 3
+
+
+def test_sync_now_says_so_when_the_task_queue_is_out_of_reach(
+    client, operator, personal_resource, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("addons.access.tasks.async_task", broker_down)
+
+    response = sync_now(client, personal_resource)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        "Nothing could be queued: the task queue refused (ConnectionError). Check that the "
+        "worker's broker is running, then try again."
+    ]
 
 
 def test_sync_now_queues_one_task_per_hundred_resources(
