@@ -12,7 +12,7 @@ from tests.addons.partner_api.partner_api import Heroku, provision_body
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_deliveries_make_one_resource_and_get_one_answer(addon, fake_heroku, enqueued):
+def test_simultaneous_deliveries_make_one_resource_and_get_one_answer(addon, fake_heroku, queued):
     resource_uuid, _ = fake_heroku.world.add_resource()
     code = fake_heroku.world.create_grant(resource_uuid, addon.oauth_client_secret)
     body = provision_body(uuid.UUID(resource_uuid), code=code)
@@ -51,7 +51,7 @@ def test_simultaneous_deliveries_make_one_resource_and_get_one_answer(addon, fak
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_unique_uuid_decides_a_race_the_first_look_missed(addon, monkeypatch, enqueued):
+def test_the_unique_uuid_decides_a_race_the_first_look_missed(addon, monkeypatch, queued):
     """The loser of a race sees no row at first, then hits the unique constraint."""
     from addons.partner_api import services
 
