@@ -2,6 +2,7 @@
 tests/conftest.py): clocks, more resources, the tasks the portal queues, and Heroku playing
 against the Partner API."""
 
+import socket
 import uuid
 
 import pytest
@@ -32,6 +33,50 @@ class FakeClock:
         self.sleeps.append(round(seconds, 3))
         if not self.frozen:
             self.now += seconds
+
+
+class HungServer:
+    """A TCP server on loopback that accepts every connection and never answers on any.
+
+    The kernel completes each connection from the listen backlog, so a client's connect succeeds
+    and its read waits until its own timeout: a Heroku that hangs. Nothing runs in a thread, and
+    closing it costs nothing, however long a client would have waited.
+    """
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.listener.setblocking(False)
+        self.accepted: list[socket.socket] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    @property
+    def connections(self) -> int:
+        """Return how many connections clients have made so far."""
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except BlockingIOError:
+                return len(self.accepted)
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        for connection in self.accepted:
+            connection.close()
+        self.listener.close()
+
+
+@pytest.fixture
+def hung_heroku():
+    """A Heroku that accepts connections and never answers (point HEROKU_API_URL or
+    HEROKU_ID_URL at `hung_heroku.url`); `.connections` counts the connections made to it."""
+    server = HungServer()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture
