@@ -1,6 +1,7 @@
 """The SSO access decision: the stored list, the re-fetch from Heroku (the loopback fake), and the
 grace period when Heroku cannot be reached."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,6 @@ from tests.builders import sso_form
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/sso/login"
-OWNER = "owner@example.com"
 DEV = "a@example.com"  # a collaborator of `synced_resource`'s app, solo-app
 NEWCOMER = "newcomer@example.com"
 
@@ -135,12 +135,26 @@ def test_a_list_never_synced_has_no_grace(client, fake_heroku, synced_resource, 
 
 
 def test_a_hanging_heroku_costs_at_most_the_refetch_timeout(
-    client, fake_heroku, synced_resource, settings
+    client, fake_heroku, synced_resource, hung_heroku, settings
 ):
-    settings.SSO_REFETCH_TIMEOUT = 0.5
+    # A real hang and a real clock: what is bounded is a wait on a socket. The hang never ends,
+    # so only the deadline can end the wait. Without it, the re-fetch's three attempts would wait
+    # HEROKU_API_TIMEOUT (10 s) each; with the deadline on each attempt but not on the retries,
+    # three times 0.3 s plus 1.5 s of back-off. The bound leaves a loaded machine a second and a
+    # half for the login itself and catches both.
+    settings.SSO_REFETCH_TIMEOUT = 0.3
+    settings.HEROKU_API_URL = hung_heroku.url
     age_list(synced_resource, 600)
-    fake_heroku.inject("timeout", delay=5)
-    assert log_in(client, fake_heroku, synced_resource, DEV).status_code == 302  # within grace
+
+    started = time.monotonic()
+    response = log_in(client, fake_heroku, synced_resource, DEV)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302  # within grace
+    assert hung_heroku.connections == 1  # no retry starts after the deadline
+    assert elapsed < settings.SSO_REFETCH_TIMEOUT + 1.5
+    run = SyncRun.objects.get(trigger=SyncRun.Trigger.SSO)
+    assert (run.failed, run.synced) == (1, 0)
 
 
 def test_an_addon_gone_upstream_is_refused(client, fake_heroku, synced_resource):
