@@ -155,6 +155,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 HEROKU_API_URL = env.str("HEROKU_API_URL", default="https://api.heroku.com").rstrip("/")
 HEROKU_ID_URL = env.str("HEROKU_ID_URL", default="https://id.heroku.com").rstrip("/")
 HEROKU_API_TIMEOUT = env.float("HEROKU_API_TIMEOUT", default=10.0)
+# The OAuth grant exchange runs while Heroku waits for the provisioning answer, which it wants
+# within 3 s: a hung connect or read is cut off after this many seconds (not from the environment;
+# tests shorten it).
+GRANT_EXCHANGE_TIMEOUT = 2.0
 ACCESS_LIST_MAX_AGE = env.int("ACCESS_LIST_MAX_AGE", default=300)
 SSO_SESSION_AGE = env.int("SSO_SESSION_AGE", default=3600)
 # Add-on SSO (see README, "Add-on SSO"). A token is valid for SSO_TOKEN_MAX_AGE seconds after its

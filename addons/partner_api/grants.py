@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task, schedule
@@ -20,11 +21,6 @@ from addons.heroku.oauth import OAuthClient
 from addons.models import AddonResource
 
 logger = logging.getLogger(__name__)
-
-
-# Short, so that a provisioning answer stays within Heroku's 3 s target (a hung connect or read
-# is cut after 2 s) and far within its 25 s limit.
-GRANT_EXCHANGE_TIMEOUT = 2.0
 
 
 # Seconds before each background retry of a grant exchange (the grant's lifetime bounds them).
@@ -49,7 +45,7 @@ def exchange_resource_grant(resource: AddonResource, *, attempt: int = 0) -> boo
     try:
         if not addon.oauth_client_secret:
             raise HerokuAPIError("the add-on has no OAuth client secret in the portal")
-        tokens = OAuthClient(timeout=GRANT_EXCHANGE_TIMEOUT).exchange_grant(
+        tokens = OAuthClient(timeout=settings.GRANT_EXCHANGE_TIMEOUT).exchange_grant(
             code=resource.grant_code, client_secret=addon.oauth_client_secret
         )
     except OAuthError as exc:

@@ -1,20 +1,15 @@
-"""Fixtures for the accounts tests, named by the state they put the world in."""
+"""Fixtures of the accounts tests only (the shared ones are in tests/conftest.py)."""
 
 import uuid
 
 import pytest
-from django.utils import timezone
+from aiosmtpd.controller import Controller
 
 from accounts import services
-from accounts.models import Company, CompanyUser, User
-from accounts.permissions import Permission
-from addons.models import Addon, AddonResource, Plan
-
-
-def make_provider(email: str, password: str, **extra) -> User:
-    return User.objects.create_user(
-        email, password, joined_provider_program_at=timezone.now(), **extra
-    )
+from accounts.models import CompanyUser, User
+from addons.models import AddonResource
+from tests.builders import make_provider
+from tests.smtp import MessageCollector, free_port
 
 
 @pytest.fixture
@@ -24,55 +19,22 @@ def newcomer(db, password):
 
 
 @pytest.fixture
-def colleague(db, password):
-    """A second person who has joined the provider program, not yet a company user."""
-    return make_provider("colleague@example.com", password, name="Colin Colleague")
-
-
-@pytest.fixture
-def supporter(company, manager, password):
-    """A company user who may only handle support tickets."""
-    user = make_provider("support@example.com", password)
-    return CompanyUser.objects.create(
-        company=company,
-        user=user,
-        permissions={Permission.SUPPORT_TICKETS},
-        added_by=manager.user,
-    )
-
-
-@pytest.fixture
 def second_manager(company, manager, password):
+    """Another company user of `company` with every right."""
     user = make_provider("manager2@example.com", password)
     return CompanyUser.objects.create(company=company, user=user, added_by=manager.user)
 
 
 @pytest.fixture
-def other_company(db, password):
-    """Another company, with its own manager, unrelated to `company`."""
-    other = Company.objects.create(name="Rival Add-ons", slug="rival")
-    user = make_provider("rival@example.com", password)
-    CompanyUser.objects.create(company=other, user=user)
-    return other
-
-
-@pytest.fixture
-def other_company_user(other_company):
-    return other_company.members.get()
-
-
-@pytest.fixture
-def pending_invitation(company, manager):
-    return services.invite_company_user(
-        company=company,
-        email="invitee@example.com",
-        permissions={Permission.SUPPORT_TICKETS, Permission.OAUTH_SECRETS},
-        invited_by=manager.user,
-    )
+def supporter_client(client, supporter):
+    """A browser logged in as `supporter`."""
+    client.force_login(supporter.user)
+    return client
 
 
 @pytest.fixture
 def invitation_token(pending_invitation):
+    """The token of the link in the pending invitation's email."""
     return services.make_invitation_token(pending_invitation)
 
 
@@ -83,51 +45,29 @@ def invitee(db, password):
 
 
 @pytest.fixture
-def addon(company):
-    return Addon.objects.create(company=company, slug="acme-search", name="Acme Search")
-
-
-@pytest.fixture
-def hidden_plan(addon):
-    return Plan.objects.create(
-        addon=addon, slug="test", name="Test", visibility=Plan.Visibility.HIDDEN
-    )
-
-
-@pytest.fixture
-def resources_installed_by_supporter(addon, hidden_plan, supporter):
-    public_plan = Plan.objects.create(addon=addon, slug="basic", name="Basic")
+def resources_installed_by_supporter(addon, plan, hidden_plan, supporter):
+    """Two provisioned resources `supporter` installed: one on a public plan, one on a hidden."""
     return [
         AddonResource.objects.create(
             uuid=uuid.uuid4(),
             addon=addon,
-            plan=plan,
-            name=f"resource-{plan.slug}",
+            plan=installed_plan,
+            name=f"resource-{installed_plan.slug}",
             state=AddonResource.State.PROVISIONED,
             installed_by=supporter.user,
         )
-        for plan in (public_plan, hidden_plan)
+        for installed_plan in (plan, hidden_plan)
     ]
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager.user)
-    return client
-
-
-@pytest.fixture
-def supporter_client(client, supporter):
-    client.force_login(supporter.user)
-    return client
-
-
-@pytest.fixture
-def operator(db, password):
-    return User.objects.create_superuser("operator@example.com", password)
-
-
-@pytest.fixture
-def operator_client(client, operator):
-    client.force_login(operator)
-    return client
+def smtp_server():
+    """An SMTP server listening on 127.0.0.1; `.handler.messages` holds what arrived."""
+    collector = MessageCollector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.handler = collector
+    try:
+        yield controller
+    finally:
+        controller.stop()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import Addon, AddonResource
-from tests.accounts.conftest import make_provider
+from tests.builders import make_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -468,6 +468,7 @@ class TestOtherAdmins:
         page = text(operator_client.get(reverse("admin:addons_addon_change", args=[addon.pk])))
         assert addon.api_password not in page
         assert addon.sso_salt not in page
-        assert "test" in page  # the plan inline
+        assert hidden_plan.name in page  # the plan inline
+        assert addon.oauth_client_secret not in page
         assert operator_client.get(reverse("admin:addons_plan_changelist")).status_code == 200
         assert not Addon.objects.filter(pk=addon.pk, name="").exists()

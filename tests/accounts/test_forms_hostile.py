@@ -61,15 +61,11 @@ def post_form(client, url, email, perms):
     )
 
 
-@pytest.fixture
-def manager_client(client, manager, colleague):
-    client.force_login(manager.user)
-    return client
-
-
 @HOSTILE_SETTINGS
 @hypothesis.given(email=emails, perms=permissions)
-def test_any_invitation_form_invites_once_or_is_refused(manager_client, company, email, perms):
+def test_any_invitation_form_invites_once_or_is_refused(
+    manager_client, colleague, company, email, perms
+):
     before = counts()
 
     response = post_form(manager_client, f"/company/{company.slug}/invitations/new/", email, perms)
@@ -90,7 +86,9 @@ def test_any_invitation_form_invites_once_or_is_refused(manager_client, company,
 
 @HOSTILE_SETTINGS
 @hypothesis.given(email=emails, perms=permissions)
-def test_any_company_user_form_adds_once_or_is_refused(manager_client, company, email, perms):
+def test_any_company_user_form_adds_once_or_is_refused(
+    manager_client, colleague, company, email, perms
+):
     before = counts()
 
     response = post_form(manager_client, f"/company/{company.slug}/users/add/", email, perms)
@@ -111,7 +109,9 @@ def test_any_company_user_form_adds_once_or_is_refused(manager_client, company, 
 
 @HOSTILE_SETTINGS
 @hypothesis.given(token=hostile_text, method=st.sampled_from(["GET", "POST"]))
-def test_any_invitation_token_is_refused(manager_client, pending_invitation, token, method):
+def test_any_invitation_token_is_refused(
+    manager_client, colleague, pending_invitation, token, method
+):
     hypothesis.assume(token.strip("/."))
     cache.clear()  # the per-IP limiter of bad tokens is tested on its own
     before = counts()

@@ -65,21 +65,21 @@ def queued_notification(company):
 def test_a_mail_outage_loses_nothing_and_sends_each_mail_once(
     mail_server_down,
     manager,
-    support_agent,
+    supporter,
     escalated_ticket,
     django_capture_on_commit_callbacks,
     time_machine,
 ):
     # The change happens while the mail server is down: it is saved, the mails wait.
     with django_capture_on_commit_callbacks(execute=True):
-        reply_to_ticket(ticket=escalated_ticket, body="Try again now.", actor=support_agent)
-        add_internal_note(ticket=escalated_ticket, body="Watch it.", actor=support_agent)
+        reply_to_ticket(ticket=escalated_ticket, body="Try again now.", actor=supporter.user)
+        add_internal_note(ticket=escalated_ticket, body="Watch it.", actor=supporter.user)
     expected = [
         "customer@example.org",  # the reply
         "manager@example.com",  # escalation (in the fixture), reply, note
         "manager@example.com",
         "manager@example.com",
-        "sam.support@example.com",  # escalation only: they wrote the reply and the note
+        "support@example.com",  # escalation only: they wrote the reply and the note
     ]
     outbox = Notification.objects.all()
     assert sorted(outbox.values_list("email", flat=True)) == expected

@@ -23,7 +23,7 @@ def smtp_mailer(settings, smtp_server):
 def test_a_reply_reaches_the_smtp_server_with_both_parts(
     smtp_mailer,
     manager,
-    support_agent,
+    supporter,
     escalated_ticket,
     django_capture_on_commit_callbacks,
     settings,
@@ -32,7 +32,7 @@ def test_a_reply_reaches_the_smtp_server_with_both_parts(
 
     with django_capture_on_commit_callbacks(execute=True):
         reply_to_ticket(
-            ticket=escalated_ticket, body="Restarted the node; fixed.", actor=support_agent
+            ticket=escalated_ticket, body="Restarted the node; fixed.", actor=supporter.user
         )
 
     received = {tuple(rcpt): message for rcpt, message in smtp_mailer.handler.messages}
@@ -40,7 +40,7 @@ def test_a_reply_reaches_the_smtp_server_with_both_parts(
 
     company_copy = received[("manager@example.com",)]
     number = escalated_ticket.number
-    assert company_copy["Subject"] == f"[Acme DB] Ticket #{number} new reply: Database is slow"
+    assert company_copy["Subject"] == f"[Acme Search] Ticket #{number} new reply: Database is slow"
     assert company_copy["To"] == "manager@example.com"
     assert company_copy.get_content_type() == "multipart/alternative"
     text = company_copy.get_body(("plain",)).get_content()
@@ -51,7 +51,7 @@ def test_a_reply_reaches_the_smtp_server_with_both_parts(
         assert link in part
 
     requester_copy = received[("customer@example.org",)]
-    assert requester_copy["Subject"] == f"[Acme DB] Your ticket #{number}: new reply"
+    assert requester_copy["Subject"] == f"[Acme Search] Your ticket #{number}: new reply"
     assert "Restarted the node; fixed." in requester_copy.get_body(("plain",)).get_content()
     assert "/tickets/" not in requester_copy.get_body(("html",)).get_content()
 
@@ -63,7 +63,7 @@ def test_mail_queued_while_the_smtp_server_is_down_goes_out_once_it_is_up(
 
     from accounts.models import Notification
     from addons.tickets.services import escalate_ticket
-    from tests.fixtures.smtp import MessageCollector, free_port
+    from tests.smtp import MessageCollector, free_port
 
     port = free_port()  # nothing listens here yet
     settings.MAILERS = {

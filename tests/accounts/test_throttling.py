@@ -114,7 +114,7 @@ BAD_TOKEN = "not-a-real-token"
 
 
 @pytest.fixture(autouse=True)
-def clock():
+def stopped_time():
     """A stopped clock: the invitation-link counts live in fixed windows, which must not turn over
     in the middle of a test."""
     with time_machine.travel(timezone.now(), tick=False) as traveller:

@@ -12,9 +12,12 @@ user only:
   and the SSO salt;
 - the output of `manage.py set_intake_token` (an operator at the shell): the new intake token.
 
-Everything else is searched here: every log record (every logger at DEBUG, SQL included), every
-response of the main flows, every email, every exception the Heroku clients raise, the output of
-the commands, and every row of the database as stored.
+Everything else is searched here, one surface per test: the answers of the Partner API, the
+output of the commands, the ticket intake's answers, the SSO login and dashboard, the errors the
+Heroku clients raise, the portal's and the admin's pages, every email, every log record (every
+logger at DEBUG, SQL included) and every row of the database as stored. The flows run once for
+the module (`leak_search`), in a transaction rolled back at the end; each surface's test then
+searches what that surface showed, so a leak names its surface.
 """
 
 import base64
@@ -22,19 +25,24 @@ import io
 import json
 import logging
 import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
+from accounts.models import AuditEvent, Notification
 from addons.heroku.client import PlatformClient, ResourceCredentials
 from addons.heroku.errors import HerokuAPIError
+from addons.heroku.fake import FakeHeroku
 from addons.heroku.oauth import OAuthClient
-from addons.models import Addon, AddonResource
+from addons.models import Addon, AddonResource, PartnerAPICall, SyncRun
 from tests.addons.partner_api.partner_api import Heroku, basic_auth, provision_body
 from tests.authz.world import (
     ACME_ACCESS_TOKEN,
@@ -49,6 +57,7 @@ from tests.authz.world import (
     RIVAL_INTAKE_TOKEN,
     RIVAL_OAUTH_CLIENT_SECRET,
     RIVAL_SSO_SALT,
+    build_world,
     sso_login_form,
 )
 
@@ -72,32 +81,68 @@ STATIC_SECRETS = {
     "acme Basic credentials": basic_auth("acme-marker-search", ACME_API_PASSWORD).split()[1],
 }
 
+# Where a person could read something, in the order the flows below show them.
+PARTNER_API = "Partner API answers"
+COMMANDS = "command output"
+TICKET_INTAKE = "ticket intake answers"
+SSO = "SSO login and dashboard"
+CLIENT_ERRORS = "Heroku client errors"
+PORTAL_PAGES = "portal pages"
+ADMIN_PAGES = "admin pages"
+EMAILS = "emails"
+LOGS = "logs"
+DATABASE = "database"
+SURFACES = [
+    PARTNER_API,
+    COMMANDS,
+    TICKET_INTAKE,
+    SSO,
+    CLIENT_ERRORS,
+    PORTAL_PAGES,
+    ADMIN_PAGES,
+    EMAILS,
+    LOGS,
+    DATABASE,
+]
 
-class Surfaces:
-    """Everything a person could read, by where it came from."""
 
-    def __init__(self):
-        self.items: list[tuple[str, str]] = []
-        self.revealed: list[tuple[str, str]] = []
+def response_text(response) -> str:
+    text = response.content.decode(errors="replace")
+    return text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.items())
 
-    def add(self, where: str, text) -> None:
+
+@dataclass
+class LeakSearch:
+    """What every surface showed while the flows ran, and what must not be in it."""
+
+    shown: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # The reveal answers: (where, status, text, Cache-Control).
+    revealed: list[tuple[str, int, str, str]] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    emails_sent: int = 0
+    tokens_issued: int = 0
+
+    def add(self, surface: str, where: str, text) -> None:
         if isinstance(text, bytes):
             text = text.decode(errors="replace")
-        self.items.append((where, str(text)))
+        self.shown.setdefault(surface, []).append((where, str(text)))
 
-    def response(self, where: str, response, *, reveals: bool = False) -> None:
-        text = response.content.decode(errors="replace")
-        text += "\n" + "\n".join(f"{k}: {v}" for k, v in response.items())
-        (self.revealed if reveals else self.items).append((where, text))
+    def response(self, surface: str, where: str, response) -> None:
+        self.add(surface, where, response_text(response))
 
-    def exception(self, where: str, exc: BaseException) -> None:
-        self.add(where, "".join(traceback.format_exception(exc)) + repr(exc))
+    def reveal(self, where: str, response) -> None:
+        cache_control = response.get("Cache-Control", "")
+        self.revealed.append((where, response.status_code, response_text(response), cache_control))
 
-    def hits(self, secrets: dict[str, str]) -> list[str]:
+    def exception(self, surface: str, where: str, exc: BaseException) -> None:
+        self.add(surface, where, "".join(traceback.format_exception(exc)) + repr(exc))
+
+    def hits(self, surface: str) -> list[str]:
+        """Return "SECRET in WHERE" for each secret that SURFACE showed."""
         return [
             f"{name} in {where}"
-            for where, text in self.items
-            for name, value in secrets.items()
+            for where, text in self.shown.get(surface, [])
+            for name, value in self.secrets.items()
             if value and value in text
         ]
 
@@ -112,216 +157,314 @@ def raw_database_dump() -> str:
     return "\n".join(rows)
 
 
-@pytest.fixture
-def all_logs_at_debug(caplog):
-    """Capture every record of every logger at DEBUG, SQL queries with their parameters too."""
-    caplog.set_level(logging.DEBUG)
-    for name in [*logging.root.manager.loggerDict, "django.request", "django.db.backends"]:
-        caplog.set_level(logging.DEBUG, logger=name)
-    connection.force_debug_cursor = True
-    yield caplog
-    connection.force_debug_cursor = False
-
-
 def provision(heroku, fake_heroku, code, *, client_secret=ACME_OAUTH_CLIENT_SECRET):
+    """Provision a new resource of acme's add-on with the grant CODE; return (uuid, answer)."""
     resource_uuid, _ = fake_heroku.world.add_resource(plan="acme-marker-search:basic")
     fake_heroku.world.grants[code] = {"resource": resource_uuid, "client_secret": client_secret}
     body = provision_body(resource_uuid, plan="acme-marker-search:basic", code=code)
     return resource_uuid, heroku.provision(body)
 
 
-def test_no_secret_appears_outside_its_reveal_page(
-    world, fake_heroku, all_logs_at_debug, django_capture_on_commit_callbacks, settings
-):
-    settings.SYNC_CONCURRENCY = 1
-    seen = Surfaces()
-    acme = world.acme
-    fake = fake_heroku.world
-    # acme's own resource is known to the fake with an expired token: its sync refreshes it.
-    fake.users[DASHBOARD_USER_EMAIL] = DASHBOARD_USER_ID  # who logs in by SSO below
-    fake.add_resource(
-        str(acme.resource.uuid),
-        token=ACME_ACCESS_TOKEN,
-        plan="acme-marker-search:basic",
-        collaborators=[DASHBOARD_USER_EMAIL],
-    )
-    fake.refresh_tokens[ACME_REFRESH_TOKEN] = {
-        "resource": str(acme.resource.uuid),
-        "client_secret": ACME_OAUTH_CLIENT_SECRET,
-    }
-    fake.expire_token(ACME_ACCESS_TOKEN)
+class LogRecords(logging.Handler):
+    """Every log record, formatted, with the flow that was running when it was logged."""
 
-    heroku = Heroku(Client(), acme.addon)
-    with django_capture_on_commit_callbacks(execute=True):
-        # Provision with a grant (exchanged, then synced), with one that fails and one refused.
-        provisioned, response = provision(heroku, fake_heroku, GRANT_CODE)
-        seen.response("provision", response)
-        fake_heroku.inject("503", match="/oauth/token", times=1)
-        _, response = provision(heroku, fake_heroku, FAILED_GRANT_CODE)
-        seen.response("provision, grant exchange failing", response)
-        _, response = provision(
-            heroku, fake_heroku, REFUSED_GRANT_CODE, client_secret="not-the-client-secret"
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.flow = ""
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record):
+        self.records.append((f"log {record.name} during {self.flow}", self.format(record)))
+
+
+@contextmanager
+def every_log_record():
+    """Capture every record of every logger at DEBUG, SQL queries with their parameters too."""
+    handler = LogRecords()
+    names = [*logging.root.manager.loggerDict, "django.request", "django.db.backends"]
+    loggers = [logging.root, *(logging.getLogger(name) for name in names)]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    logging.root.addHandler(handler)
+    connection.force_debug_cursor = True
+    try:
+        yield handler
+    finally:
+        connection.force_debug_cursor = False
+        logging.root.removeHandler(handler)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+class LeakScenario:
+    """The flows that handle a secret, run one after another against the fake Heroku."""
+
+    def __init__(self, world, fake: FakeHeroku, logs: LogRecords):
+        self.world, self.fake, self.logs = world, fake, logs
+        self.search = LeakSearch()
+        self.heroku = Heroku(Client(), world.acme.addon)
+        self.manager = Client()
+        self.manager.force_login(world.acme.manager.user)
+        self.sso_form: dict = {}
+
+    def run(self) -> LeakSearch:
+        self.know_acme_resource_upstream()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            self.flow(self.partner_api_calls_and_commands)
+            self.flow(self.ticket_intake)
+        for flow in (
+            self.sso_login_and_dashboard,
+            self.heroku_client_errors,
+            self.portal_pages,
+            self.admin_pages,
+            self.reveal_pages,
+        ):
+            self.flow(flow)
+        self.collect_what_stays()
+        return self.search
+
+    def flow(self, steps) -> None:
+        self.logs.flow = steps.__name__.replace("_", " ")
+        steps()
+
+    def know_acme_resource_upstream(self) -> None:
+        """acme's resource is known to the fake with an expired token: its sync refreshes it."""
+        resource = self.world.acme.resource
+        self.fake.world.users[DASHBOARD_USER_EMAIL] = DASHBOARD_USER_ID  # who logs in by SSO
+        self.fake.world.add_resource(
+            str(resource.uuid),
+            token=ACME_ACCESS_TOKEN,
+            plan="acme-marker-search:basic",
+            collaborators=[DASHBOARD_USER_EMAIL],
         )
-        seen.response("provision, grant refused", response)
-        # Plan change, de-provisioning, and a caller with the wrong password.
-        seen.response("plan change", heroku.change_plan(provisioned, "acme-marker-search:pro"))
-        seen.response(
-            "wrong password",
-            heroku.change_plan(
-                provisioned, "pro", authorization=basic_auth("acme-marker-search", "wrong")
-            ),
-        )
-        # Sync: the stored token has expired, so the sync refreshes it.
+        self.fake.world.refresh_tokens[ACME_REFRESH_TOKEN] = {
+            "resource": str(resource.uuid),
+            "client_secret": ACME_OAUTH_CLIENT_SECRET,
+        }
+        self.fake.world.expire_token(ACME_ACCESS_TOKEN)
+
+    def provision(self, code, *, client_secret=ACME_OAUTH_CLIENT_SECRET):
+        return provision(self.heroku, self.fake, code, client_secret=client_secret)
+
+    def partner_api_calls_and_commands(self) -> None:
+        """Provision with a grant (exchanged, then synced), with one that fails and one refused;
+        change a plan, call with a wrong password, sync, de-provision, list who has access."""
+        seen = self.search
+        provisioned, response = self.provision(GRANT_CODE)
+        seen.response(PARTNER_API, "provision", response)
+        self.fake.inject("503", match="/oauth/token", times=1)
+        _, response = self.provision(FAILED_GRANT_CODE)
+        seen.response(PARTNER_API, "provision, grant exchange failing", response)
+        _, response = self.provision(REFUSED_GRANT_CODE, client_secret="not-the-client-secret")
+        seen.response(PARTNER_API, "provision, grant refused", response)
+        response = self.heroku.change_plan(provisioned, "acme-marker-search:pro")
+        seen.response(PARTNER_API, "plan change", response)
+        wrong = basic_auth("acme-marker-search", "wrong")
+        response = self.heroku.change_plan(provisioned, "pro", authorization=wrong)
+        seen.response(PARTNER_API, "wrong password", response)
+        # The stored token has expired, so the sync refreshes it. Some resources have no token
+        # (their grant failed): the command reports them and exits 1.
         out = io.StringIO()
-        try:  # some resources have no token (their grant failed): the command reports them
+        try:
             call_command("sync_access", "--json", stdout=out, stderr=out)
         except CommandError as exc:
-            seen.exception("sync_access", exc)
-        seen.add("sync_access --json", out.getvalue())
-        seen.response("de-provision", heroku.deprovision(provisioned))
+            seen.exception(COMMANDS, "sync_access", exc)
+        seen.add(COMMANDS, "sync_access --json", out.getvalue())
+        seen.response(PARTNER_API, "de-provision", self.heroku.deprovision(provisioned))
         out = io.StringIO()
-        call_command("access_list", str(acme.resource.uuid), stdout=out)
-        seen.add("access_list", out.getvalue())
+        call_command("access_list", str(self.world.acme.resource.uuid), stdout=out)
+        seen.add(COMMANDS, "access_list", out.getvalue())
 
-        # Ticket intake, with the token and with a wrong one; escalated, so company users get mail.
-        intake = Client()
+    def ticket_intake(self) -> None:
+        """Open a ticket with acme's intake token and with rival's; escalated, so mail goes."""
         ticket = {
-            "addon": acme.addon.slug,
+            "addon": self.world.acme.addon.slug,
             "subject": "Intake ticket",
             "body": "Opened by the support tool.",
             "requester_email": "customer@acme.example",
             "escalate": True,
         }
         for token in (ACME_INTAKE_TOKEN, RIVAL_INTAKE_TOKEN):
-            seen.response(
-                "ticket intake",
-                intake.post(
-                    "/tickets/intake",
-                    json.dumps(ticket),
-                    content_type="application/json",
-                    headers={"Authorization": f"Bearer {token}"},
-                ),
+            response = Client().post(
+                "/tickets/intake",
+                json.dumps(ticket),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token}"},
             )
+            self.search.response(TICKET_INTAKE, "ticket intake", response)
 
-    # Add-on SSO: a login signed with the salt, its dashboard, a ticket, and a forged login.
-    dashboard = Client()
-    sso_form = sso_login_form(acme.resource)
-    response = dashboard.post("/sso/login", sso_form)
-    assert response.status_code == 302, response.content
-    seen.response("SSO login", response)
-    for page in (response["Location"], response["Location"] + "tickets/new"):
-        seen.response(page, dashboard.get(page))
-    seen.response(
-        "SSO ticket",
-        dashboard.post(response["Location"] + "tickets/new", {"subject": "s", "body": "b"}),
-    )
-    forged = sso_login_form(acme.resource, salt=RIVAL_SSO_SALT, age=5)
-    seen.response("forged SSO login", Client().post("/sso/login", forged))
+    def sso_login_and_dashboard(self) -> None:
+        """A login signed with the salt, its dashboard, a ticket, and a forged login."""
+        seen, resource = self.search, self.world.acme.resource
+        dashboard = Client()
+        self.sso_form = sso_login_form(resource)
+        response = dashboard.post("/sso/login", self.sso_form)
+        assert response.status_code == 302, response.content
+        seen.response(SSO, "SSO login", response)
+        home = response["Location"]
+        for page in (home, home + "tickets/new"):
+            seen.response(SSO, page, dashboard.get(page))
+        ticket = dashboard.post(home + "tickets/new", {"subject": "s", "body": "b"})
+        seen.response(SSO, "SSO ticket", ticket)
+        forged = sso_login_form(resource, salt=RIVAL_SSO_SALT, age=5)
+        seen.response(SSO, "forged SSO login", Client().post("/sso/login", forged))
 
-    # The Heroku clients' errors on 401, 403, 5xx, and a refused grant.
-    client = PlatformClient(sleep=lambda seconds: None, max_attempts=2)
-    for fault in ("401", "403", "500", "503"):
-        fake_heroku.inject(fault, match="/addons/", times=4)
-        credentials = ResourceCredentials(
-            access_token=ACME_ACCESS_TOKEN,
-            refresh_token=ACME_REFRESH_TOKEN,
-            client_secret=ACME_OAUTH_CLIENT_SECRET,
-        )
+    def heroku_client_errors(self) -> None:
+        """The Heroku clients' errors on 401, 403, 5xx, and a grant used twice."""
+        client = PlatformClient(sleep=lambda seconds: None, max_attempts=2)
+        for fault in ("401", "403", "500", "503"):
+            self.fake.inject(fault, match="/addons/", times=4)
+            credentials = ResourceCredentials(
+                access_token=ACME_ACCESS_TOKEN,
+                refresh_token=ACME_REFRESH_TOKEN,
+                client_secret=ACME_OAUTH_CLIENT_SECRET,
+            )
+            with pytest.raises(HerokuAPIError) as raised:
+                client.fetch_addon(self.world.acme.resource.uuid, credentials=credentials)
+            self.search.exception(CLIENT_ERRORS, f"PlatformClient on {fault}", raised.value)
+            self.search.add(CLIENT_ERRORS, f"credentials repr on {fault}", repr(credentials))
+            self.fake.clear_faults()
         with pytest.raises(HerokuAPIError) as raised:
-            client.fetch_addon(acme.resource.uuid, credentials=credentials)
-        seen.exception(f"PlatformClient on {fault}", raised.value)
-        seen.add(f"credentials repr on {fault}", repr(credentials))
-        fake_heroku.clear_faults()
-    with pytest.raises(HerokuAPIError) as raised:
-        OAuthClient().exchange_grant(code=GRANT_CODE, client_secret=ACME_OAUTH_CLIENT_SECRET)
-    seen.exception("OAuthClient, grant already used", raised.value)
+            OAuthClient().exchange_grant(code=GRANT_CODE, client_secret=ACME_OAUTH_CLIENT_SECRET)
+        self.search.exception(CLIENT_ERRORS, "OAuthClient, grant already used", raised.value)
 
-    # The portal pages of a manager who holds every right, GET only (nothing revealed).
-    manager = Client()
-    manager.force_login(acme.manager.user)
-    slug = acme.addon.slug
-    pages = [
-        "/provider/home",
-        "/company/acme/users/",
-        "/addons/",
-        f"/addons/{slug}/",
-        f"/addons/{slug}/manifest/",
-        f"/addons/{slug}/manifest/import/",
-        f"/addons/{slug}/manifest/password/",
-        f"/addons/{slug}/oauth-secret/",
-        f"/addons/{slug}/oauth-secret/reset/",
-        f"/addons/{slug}/marketing/",
-        f"/addons/{slug}/plans/",
-        "/tickets/",
-        *[f"/tickets/{t.pk}/" for t in acme.addon.tickets.all()],
-        *[f"/addons/{slug}/resources/{r.uuid}/" for r in acme.addon.resources.all()],
-    ]
-    for page in pages:
-        response = manager.get(page)
-        assert response.status_code == 200, page
-        seen.response(page, response)
+    def portal_pages(self) -> None:
+        """The pages of a manager who holds every right, GET only (nothing revealed)."""
+        addon = self.world.acme.addon
+        slug = addon.slug
+        pages = [
+            "/provider/home",
+            "/company/acme/users/",
+            "/addons/",
+            f"/addons/{slug}/",
+            *(
+                f"/addons/{slug}/{page}/"
+                for page in (
+                    "manifest",
+                    "manifest/import",
+                    "manifest/password",
+                    "oauth-secret",
+                    "oauth-secret/reset",
+                    "marketing",
+                    "plans",
+                )
+            ),
+            "/tickets/",
+            *[f"/tickets/{t.pk}/" for t in addon.tickets.all()],
+            *[f"/addons/{slug}/resources/{r.uuid}/" for r in addon.resources.all()],
+        ]
+        for page in pages:
+            response = self.manager.get(page)
+            assert response.status_code == 200, page
+            self.search.response(PORTAL_PAGES, page, response)
 
-    # The admin pages of the operator.
-    operator = Client()
-    operator.force_login(world.operator)
-    for model in ("addon", "addonresource", "partnerapicall", "syncrun", "ticket"):
-        seen.response(f"admin {model} list", operator.get(f"/admin/addons/{model}/"))
-    for model in ("notification", "auditevent", "company"):
-        seen.response(f"admin {model} list", operator.get(f"/admin/accounts/{model}/"))
-    from accounts.models import AuditEvent, Notification
-    from addons.models import PartnerAPICall, SyncRun
+    def admin_pages(self) -> None:
+        """The operator's lists and the change page of every row that could hold a secret."""
+        operator = Client()
+        operator.force_login(self.world.operator)
+        for model in ("addon", "addonresource", "partnerapicall", "syncrun", "ticket"):
+            response = operator.get(f"/admin/addons/{model}/")
+            self.search.response(ADMIN_PAGES, f"admin {model} list", response)
+        for model in ("notification", "auditevent", "company"):
+            response = operator.get(f"/admin/accounts/{model}/")
+            self.search.response(ADMIN_PAGES, f"admin {model} list", response)
+        for model, objects in (
+            ("addons/addon", Addon.objects.all()),
+            ("addons/addonresource", AddonResource.objects.all()),
+            ("addons/partnerapicall", PartnerAPICall.objects.all()),
+            ("addons/syncrun", SyncRun.objects.all()),
+            ("accounts/notification", Notification.objects.all()),
+            ("accounts/auditevent", AuditEvent.objects.all()),
+        ):
+            for obj in objects:
+                response = operator.get(f"/admin/{model}/{obj.pk}/change/")
+                assert response.status_code == 200, (model, obj.pk)
+                self.search.response(ADMIN_PAGES, f"admin {model} {obj.pk}", response)
 
-    for model, objects in (
-        ("addons/addon", Addon.objects.all()),
-        ("addons/addonresource", AddonResource.objects.all()),
-        ("addons/partnerapicall", PartnerAPICall.objects.all()),
-        ("addons/syncrun", SyncRun.objects.all()),
-        ("accounts/notification", Notification.objects.all()),
-        ("accounts/auditevent", AuditEvent.objects.all()),
+    def reveal_pages(self) -> None:
+        """The reveal answers; then a new password and client secret, no more visible."""
+        slug = self.world.acme.addon.slug
+        for path in (f"/addons/{slug}/oauth-secret/", f"/addons/{slug}/manifest/export/"):
+            self.search.reveal(path, self.manager.post(path))
+        response = self.manager.post(f"/addons/{slug}/manifest/password/")
+        self.search.response(PORTAL_PAGES, "password regenerated", response)
+        response = self.manager.post(f"/addons/{slug}/oauth-secret/reset/")
+        self.search.reveal("client secret reset", response)
+
+    def collect_what_stays(self) -> None:
+        """Emails, log records and the database; and every secret the flows handled."""
+        seen = self.search
+        for message in mail.outbox:
+            alternatives = " ".join(str(content) for content, _ in message.alternatives)
+            text = f"{message.subject}\n{message.body}{alternatives}"
+            seen.add(EMAILS, f"email {message.subject!r}", text)
+        seen.emails_sent = len(mail.outbox)
+        for where, text in self.logs.records:
+            seen.add(LOGS, where, text)
+        seen.add(DATABASE, "database", raw_database_dump())
+        addon = Addon.objects.get(pk=self.world.acme.addon.pk)
+        issued = self.fake.world
+        seen.tokens_issued = len(issued.tokens.keys() - {ACME_ACCESS_TOKEN})
+        seen.secrets = {
+            **STATIC_SECRETS,
+            "new manifest password": addon.api_password,
+            "new OAuth client secret": addon.oauth_client_secret,
+            "SSO token": self.sso_form["user_scoped_resource_token"],
+            "legacy SSO token": self.sso_form["resource_token"],
+            **{f"issued access token {t[:6]}": t for t in issued.tokens},
+            **{f"issued refresh token {t[:6]}": t for t in issued.refresh_tokens},
+        }
+
+
+@pytest.fixture(scope="module")
+def leak_search(django_db_setup, django_db_blocker) -> LeakSearch:
+    """Run every flow that handles a secret once, in a transaction rolled back afterwards, and
+    return what each surface showed."""
+    with (
+        django_db_blocker.unblock(),
+        FakeHeroku() as fake,
+        override_settings(HEROKU_API_URL=fake.url, HEROKU_ID_URL=fake.url, SYNC_CONCURRENCY=1),
+        every_log_record() as logs,
+        transaction.atomic(),
     ):
-        for obj in objects:
-            response = operator.get(f"/admin/{model}/{obj.pk}/change/")
-            assert response.status_code == 200, (model, obj.pk)
-            seen.response(f"admin {model} {obj.pk}", response)
+        cache.clear()
+        mail.outbox.clear()
+        try:
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                world = build_world()
+            return LeakScenario(world, fake, logs).run()
+        finally:
+            transaction.set_rollback(True)
+            mail.outbox.clear()
+            cache.clear()
 
-    # The reveal answers: they show the secret, to a permitted user, and are never cached.
-    for path, secrets in (
-        (f"/addons/{slug}/oauth-secret/", [ACME_OAUTH_CLIENT_SECRET]),
-        (f"/addons/{slug}/manifest/export/", [ACME_API_PASSWORD, ACME_SSO_SALT]),
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_no_secret_appears_outside_its_reveal_page(leak_search, surface):
+    assert leak_search.shown.get(surface), f"the flows showed nothing on {surface}"
+    hits = leak_search.hits(surface)
+    assert not hits, f"Secrets on {surface}, outside their reveal page:\n" + "\n".join(hits)
+
+
+def test_the_reveal_answers_show_their_secrets_uncached(leak_search):
+    revealed = {where: (status, text, cc) for where, status, text, cc in leak_search.revealed}
+    for where, secrets in (
+        ("/addons/acme-marker-search/oauth-secret/", [ACME_OAUTH_CLIENT_SECRET]),
+        ("/addons/acme-marker-search/manifest/export/", [ACME_API_PASSWORD, ACME_SSO_SALT]),
+        ("client secret reset", []),
     ):
-        response = manager.post(path)
-        assert response.status_code == 200
-        assert all(secret in response.content.decode() for secret in secrets)
-        assert "no-store" in response["Cache-Control"]
-        seen.response(path, response, reveals=True)
-    # A new password and a new client secret are no more visible than the old ones.
-    seen.response("password regenerated", manager.post(f"/addons/{slug}/manifest/password/"))
-    response = manager.post(f"/addons/{slug}/oauth-secret/reset/")
-    assert "no-store" in response["Cache-Control"]
-    seen.response("client secret reset", response, reveals=True)
+        status, text, cache_control = revealed[where]
+        assert status == 200, where
+        assert all(secret in text for secret in secrets), where
+        assert "no-store" in cache_control, where
 
-    for message in mail.outbox:
-        alternatives = " ".join(str(content) for content, _ in message.alternatives)
-        seen.add(f"email {message.subject!r}", f"{message.subject}\n{message.body}{alternatives}")
-    assert mail.outbox, "the flows send ticket emails"
-    for record in all_logs_at_debug.records:
-        seen.add(f"log {record.name}", logging.Formatter().format(record))
-    seen.add("database", raw_database_dump())
 
-    addon = Addon.objects.get(pk=acme.addon.pk)
-    secrets = {
-        **STATIC_SECRETS,
-        "new manifest password": addon.api_password,
-        "new OAuth client secret": addon.oauth_client_secret,
-        "SSO token": sso_form["user_scoped_resource_token"],
-        "legacy SSO token": sso_form["resource_token"],
-        **{f"issued access token {t[:6]}": t for t in fake.tokens},
-        **{f"issued refresh token {t[:6]}": t for t in fake.refresh_tokens},
-    }
-    assert fake.tokens.keys() - {ACME_ACCESS_TOKEN}, "the flows issued new tokens"
-    assert any("oauth/token" in text for where, text in seen.items if where.startswith("log"))
-    hits = seen.hits(secrets)
-    assert not hits, "Secrets outside their reveal page:\n" + "\n".join(hits)
+def test_the_flows_send_mail_issue_tokens_and_log_the_token_calls(leak_search):
+    """The search means something only if the flows did handle secrets."""
+    assert leak_search.emails_sent, "the flows send ticket emails"
+    assert leak_search.tokens_issued, "the flows issued new tokens"
+    assert any("oauth/token" in text for _, text in leak_search.shown[LOGS])
 
 
 SECRET_COLUMNS = {

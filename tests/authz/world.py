@@ -16,7 +16,7 @@ from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
 from addons.tickets.services import TicketSource, open_ticket
-from tests.addons.conftest import sso_form
+from tests.builders import sso_form
 
 PASSWORD = "authz-table password 1"
 

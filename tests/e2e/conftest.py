@@ -19,8 +19,10 @@ Fixtures (besides pytest-playwright's `page`, `context`, `browser` and pytest-dj
                     git-ignored tests/e2e/screenshots/: <test-name>-<label>-desktop.png and
                     <test-name>-<label>-mobile.png.
                     `screenshot(label, page=other_page)` shoots another page.
+    operator_page   the browser of `operator` (tests/conftest.py), logged in to the admin.
 
-The add-on fixtures of tests/addons (`addon` with its plans, `plan`, `resource`) are shared here.
+The fixtures of tests/conftest.py (`manager`, `operator`, `addon`, `resource`, `fake_heroku`, ...)
+serve here too.
 
 Accessibility assertions live in tests/e2e/a11y.py: `assert_fields_labelled(page)`,
 `assert_single_h1(page)`, `assert_focus_visible(page)` and `assert_accessible(page)` for all three.
@@ -43,8 +45,6 @@ import re
 from pathlib import Path
 
 import pytest
-
-from tests.addons.conftest import addon, plan, resource  # noqa: F401 (fixtures for tests here)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -137,6 +137,15 @@ def page(page):
     problems = watch_for_page_problems(page)
     yield page
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def operator_page(live_server, page, operator, password):
+    """The operator's browser, logged in to the admin."""
+    from tests.e2e.steps import log_in_to_admin  # steps imports this module
+
+    log_in_to_admin(page, live_server.url, operator.email, password)
+    return page
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ secret and plans, each checked for layout at phone width and accessibility."""
 
 from playwright.sync_api import expect
 
-from tests.addons.conftest import CLIENT_SECRET
+from tests.builders import CLIENT_SECRET
 from tests.e2e.steps import check_key_page, log_in, main
 
 

@@ -1,24 +1,11 @@
 """An operator manages a company's users in the Django admin, in a real browser."""
 
-import pytest
 from playwright.sync_api import expect
 
 from accounts.models import CompanyUser, Invitation
-from tests.e2e.steps import check_key_page, log_in_to_admin
+from tests.e2e.steps import check_key_page
 
 UNKNOWN = "stranger@example.com"
-
-
-@pytest.fixture
-def operator(db, password, django_user_model):
-    return django_user_model.objects.create_superuser("operator@example.com", password)
-
-
-@pytest.fixture
-def operator_page(live_server, page, operator, password):
-    """The operator's browser, logged in to the admin."""
-    log_in_to_admin(page, live_server.url, operator.email, password)
-    return page
 
 
 def test_operator_adding_an_unknown_email_sees_the_exact_message_then_invites(

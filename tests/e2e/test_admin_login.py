@@ -16,11 +16,9 @@ def test_admin_login_page_renders_accessibly(live_server, page, screenshot):
     screenshot("admin-login")
 
 
-def test_staff_member_logs_in_to_the_admin(live_server, page, django_user_model, password):
-    django_user_model.objects.create_superuser("operator@example.com", password)
-
+def test_staff_member_logs_in_to_the_admin(live_server, page, operator, password):
     page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Email").fill("operator@example.com")
+    page.get_by_label("Email").fill(operator.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
 
@@ -28,11 +26,9 @@ def test_staff_member_logs_in_to_the_admin(live_server, page, django_user_model,
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
-def test_wrong_password_is_refused_with_a_message(live_server, page, django_user_model, password):
-    django_user_model.objects.create_superuser("operator@example.com", password)
-
+def test_wrong_password_is_refused_with_a_message(live_server, page, operator):
     page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Email").fill("operator@example.com")
+    page.get_by_label("Email").fill(operator.email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
 

@@ -6,50 +6,18 @@ worker runs it a moment later, and the operator reads the outcome under Sync run
 """
 
 import re
-import uuid
 
-import pytest
 from playwright.sync_api import expect
 
 from addons.models import AccessGrant, AddonResource, SyncRun
-from tests.e2e.steps import check_key_page, log_in_to_admin
-
-
-@pytest.fixture
-def operator_page(live_server, page, password, django_user_model):
-    """An operator's browser, logged in to the admin."""
-    operator = django_user_model.objects.create_superuser("operator@example.com", password)
-    log_in_to_admin(page, live_server.url, operator.email, password)
-    return page
-
-
-@pytest.fixture
-def unsynced_resource(fake_heroku, addon, plan):
-    """A provisioned resource that Heroku knows (same uuid and token) and was never synced."""
-    resource = AddonResource.objects.create(
-        uuid=uuid.uuid4(),
-        addon=addon,
-        plan=plan,
-        name="acme-search-solo-1",
-        state=AddonResource.State.PROVISIONED,
-        app_name="solo-app",
-        access_token="token-for-solo-app",
-    )
-    fake_heroku.world.add_resource(
-        str(resource.uuid),
-        app_name="solo-app",
-        owner="owner@example.com",
-        collaborators=["a@example.com", "b@example.com"],
-        token="token-for-solo-app",
-    )
-    assert resource.sync_status == AddonResource.SyncStatus.NEVER
-    return resource
+from tests.e2e.steps import check_key_page
 
 
 def test_operator_queues_a_sync_and_reads_its_run_under_sync_runs(
-    operator_page, unsynced_resource, screenshot
+    operator_page, personal_resource, screenshot
 ):
-    page, resource = operator_page, unsynced_resource
+    page, resource = operator_page, personal_resource
+    assert resource.sync_status == AddonResource.SyncStatus.NEVER
     page.get_by_role("link", name=re.compile(r"^Add-?on resources$", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         re.compile(r"^Select add-?on resource to view$", re.I)
@@ -84,5 +52,5 @@ def test_operator_queues_a_sync_and_reads_its_run_under_sync_runs(
     for email in ("owner@example.com", "a@example.com", "b@example.com"):
         expect(access_list).to_contain_text(email)
     assert AccessGrant.objects.filter(resource=resource).count() == 3
-    expect(page.locator("#content")).not_to_contain_text("token-for-solo-app")
+    expect(page.locator("#content")).not_to_contain_text(resource.access_token)
     check_key_page(page, screenshot, "resource")

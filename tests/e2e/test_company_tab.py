@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from accounts.models import CompanyUser, Invitation
 from accounts.permissions import Permission
-from tests.accounts.conftest import make_provider
 from tests.e2e.steps import (
     check_key_page,
     join_provider_program,
@@ -21,12 +20,6 @@ from tests.e2e.steps import (
 
 ALL_LABELS = [permission.label for permission in Permission]
 UNKNOWN = "stranger@example.com"
-
-
-@pytest.fixture
-def colleague(db, password):
-    """A second person who has joined the provider program, not yet a company user."""
-    return make_provider("colleague@example.com", password, name="Colin Colleague")
 
 
 @pytest.fixture

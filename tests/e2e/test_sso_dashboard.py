@@ -13,31 +13,20 @@ from playwright.sync_api import expect
 
 from addons.models import AddonResource, Ticket
 from addons.sso.sessions import NAV_DATA_COOKIE
-from tests.addons.conftest import sso_form
+from tests.builders import HEROKU_EMAIL, sso_form
 from tests.e2e.conftest import watch_for_page_problems
 from tests.e2e.steps import check_key_page, log_in, main
 
-HEROKU_EMAIL = "dev@example.com"
 NAV_DATA = "eyJhcHBuYW1lIjoiaGFwcHktYXBwIn0="
 # Heroku's dashboard is another site: its page is served to the browser under this origin.
 HEROKU_DASHBOARD = "http://dashboard.heroku.test"
 
 
 @pytest.fixture
-def never_synced_resource(fake_heroku, addon, plan):
+def never_synced_resource(make_resource):
     """A provisioned resource of happy-app that Heroku knows and the portal never synced."""
-    resource_uuid, token = fake_heroku.world.add_resource(
+    return make_resource(
         app_name="happy-app", owner="owner@example.com", collaborators=[HEROKU_EMAIL]
-    )
-    return AddonResource.objects.create(
-        uuid=resource_uuid,
-        addon=addon,
-        plan=plan,
-        name="acme-search-curved-12345",
-        state=AddonResource.State.PROVISIONED,
-        app_name="happy-app",
-        access_token=token,
-        config={"ACME_SEARCH_URL": "https://search.acme.example/happy"},
     )
 
 
@@ -65,7 +54,7 @@ def test_heroku_user_logs_in_through_sso_and_opens_a_ticket(
     browser,
     fake_heroku,
     never_synced_resource,
-    support_agent,
+    supporter,
     password,
     screenshot,
 ):
@@ -116,7 +105,7 @@ def test_heroku_user_logs_in_through_sso_and_opens_a_ticket(
     with browser.new_context(viewport=page.viewport_size) as agent_context:
         agent = agent_context.new_page()
         problems = watch_for_page_problems(agent)
-        log_in(agent, live_server.url, support_agent.email, password, path="/tickets/")
+        log_in(agent, live_server.url, supporter.user.email, password, path="/tickets/")
         expect(agent).to_have_url(f"{live_server.url}/tickets/")
         row = main(agent).locator("tbody tr", has_text="Search returns nothing")
         expect(row).to_contain_text(HEROKU_EMAIL)

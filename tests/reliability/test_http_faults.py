@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from addons.models import AccessChange, AddonResource, SyncRun
-from tests.addons.conftest import sso_form
+from tests.builders import sso_form
 from tests.reliability.conftest import (
     WORLD_SIZE,
     Matrix,

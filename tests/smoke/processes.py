@@ -17,8 +17,9 @@ Fixtures (import them into a conftest.py)
 
 The same processes in another environment (say, one pointing at a fake Heroku): the context
 managers `running_gunicorn(env, log_dir)` and `running_qcluster(env, log_dir)`; and
-`running_fake_heroku(log_dir)` runs `python -m addons.heroku.fake`, a `Server` driven through its
-control API with `.json(method, "/_fake/...", body)`.
+`running_fake_heroku(log_dir, args=())` runs `python -m addons.heroku.fake`, a `Server` driven
+through its control API with `.json(method, "/_fake/...", body)`; the fixture `fake_heroku_process`
+(tests/smoke/conftest.py) runs it for one test.
 
 Both process fixtures stop their process with SIGTERM at teardown and fail the test unless it
 exits with status 0. Each process's output goes to a log file in the test's tmp_path; it is
@@ -35,7 +36,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,12 +296,15 @@ def running_qcluster(env: dict[str, str], log_dir: Path) -> Iterator[RunningProc
 
 
 @contextmanager
-def running_fake_heroku(log_dir: Path) -> Iterator[Server]:
-    """Run the fake Heroku (addons.heroku.fake) as a process on a free loopback port."""
+def running_fake_heroku(log_dir: Path, *, args: Sequence[str] = ()) -> Iterator[Server]:
+    """Run the fake Heroku (addons.heroku.fake) as a process on a free loopback port.
+
+    ARGS are more of its command-line arguments, e.g. `--resources 24` for a generated world.
+    """
     port = free_port()
     process = start_process(
         "fake-heroku",
-        [sys.executable, "-m", "addons.heroku.fake", "--port", str(port)],
+        [sys.executable, "-m", "addons.heroku.fake", "--port", str(port), *args],
         env=production_env(),
         log_dir=log_dir,
     )

@@ -11,16 +11,9 @@ import json
 import secrets
 import uuid
 
-import pytest
-
 from tests.addons.partner_api.partner_api import basic_auth, provision_body
 from tests.production import manage
-from tests.smoke.processes import (
-    running_fake_heroku,
-    running_gunicorn,
-    running_qcluster,
-    wait_until,
-)
+from tests.smoke.processes import running_gunicorn, running_qcluster, wait_until
 
 # The first scheduler pass of a cluster comes about 30 s after it starts (django-q2 runs its
 # scheduler every 30 s of its guard loop), so the schedule's sync needs up to that long.
@@ -68,12 +61,6 @@ def sync_triggers(env: dict[str, str]) -> list[str]:
         env,
     )
     return out.split()
-
-
-@pytest.fixture
-def fake_heroku_process(tmp_path):
-    with running_fake_heroku(tmp_path) as server:
-        yield server
 
 
 def test_a_provisioned_resource_is_synced_then_kept_in_sync_by_the_schedule(

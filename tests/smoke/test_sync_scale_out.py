@@ -55,28 +55,6 @@ def redis_url(tmp_path):
     process.stop()  # redis-server exits 0 on SIGTERM; its log is not worth failing on
 
 
-@pytest.fixture
-def fake_heroku_process(tmp_path):
-    port = free_port()
-    process = start_process(
-        "fake-heroku",
-        [
-            *(sys.executable, "-m", "addons.heroku.fake", "--port", str(port)),
-            *("--resources", str(RESOURCES), "--big", "450", "--latency", "0.02"),
-        ],
-        env=dict(os.environ),
-        log_dir=tmp_path,
-    )
-    wait_until(
-        lambda: "fake Heroku on" in process.log(),
-        timeout=STARTUP_TIMEOUT,
-        message="the fake Heroku serving",
-        process=process,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop_and_check(process)
-
-
 def control(url: str, path: str, data: dict | None = None):
     body = json.dumps(data).encode() if data is not None else None
     request = urllib.request.Request(f"{url}/_fake/{path}", data=body, method="POST")
@@ -129,10 +107,16 @@ print(json.dumps(lists))
 """
 
 
+@pytest.mark.parametrize(
+    "fake_heroku_process",
+    [["--resources", str(RESOURCES), "--big", "450", "--latency", "0.02"]],
+    ids=["generated-world"],
+    indirect=True,
+)
 def test_two_clusters_share_an_enqueued_sync_without_overlap(
     smoke_env, redis_url, fake_heroku_process, tmp_path
 ):
-    fake = fake_heroku_process
+    fake = fake_heroku_process.url
     env = {**smoke_env, "REDIS_URL": redis_url, "HEROKU_API_URL": fake, "HEROKU_ID_URL": fake}
     with urllib.request.urlopen(f"{fake}/_fake/world", timeout=10) as response:
         world = json.load(response)

@@ -13,21 +13,6 @@ pytestmark = pytest.mark.django_db
 LEASE = timedelta(seconds=120)
 
 
-class Clock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def lease(clock):
     """A lease of 120 s on an injected clock."""

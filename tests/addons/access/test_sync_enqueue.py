@@ -13,17 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """The tasks sync_access --enqueue queues, recorded instead of sent to the broker."""
-    calls = []
-    monkeypatch.setattr(
-        "addons.access.tasks.async_task",
-        lambda func, *args, **kwargs: calls.append((func, *args)),
-    )
-    return calls
-
-
-@pytest.fixture
 def seven_resources(make_resource):
     return [make_resource(collaborators=[f"c{i}@example.com"]) for i in range(7)]
 

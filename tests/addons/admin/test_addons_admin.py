@@ -73,15 +73,15 @@ def addon_data(addon, plans=None, **changes) -> dict:
 class TestAddAddon:
     url = staticmethod(lambda: reverse("admin:addons_addon_add"))
 
-    def test_the_form_asks_for_company_id_and_name_only(self, admin_client):
-        page = text(admin_client.get(self.url()))
+    def test_the_form_asks_for_company_id_and_name_only(self, operator_client):
+        page = text(operator_client.get(self.url()))
         for field in ("company", "slug", "name"):
             assert f'name="{field}"' in page
         for field in ("api_password", "sso_salt", "base_url", "plans-TOTAL_FORMS"):
             assert f'name="{field}"' not in page
 
-    def test_adds_through_the_service(self, admin_client, admin_user, company):
-        response = admin_client.post(
+    def test_adds_through_the_service(self, operator_client, operator, company):
+        response = operator_client.post(
             self.url(), {"company": company.pk, "slug": "acme-cache", "name": "Acme Cache"}
         )
         assert response.status_code == 302, text(response)
@@ -90,12 +90,12 @@ class TestAddAddon:
         event = AuditEvent.objects.get()
         assert (event.action, event.actor, event.target) == (
             AuditEvent.Action.ADDON_CREATED,
-            admin_user,
+            operator,
             "acme-cache",
         )
 
-    def test_a_taken_id_is_a_form_error(self, admin_client, addon):
-        response = admin_client.post(
+    def test_a_taken_id_is_a_form_error(self, operator_client, addon):
+        response = operator_client.post(
             self.url(), {"company": addon.company.pk, "slug": "acme-search", "name": "X"}
         )
         assert response.status_code == 200
@@ -104,10 +104,10 @@ class TestAddAddon:
 
 
 class TestChangeAddon:
-    def test_the_page_shows_no_secret(self, admin_client, addon):
+    def test_the_page_shows_no_secret(self, operator_client, addon):
         addon.set_intake_token("intake-token-value")
         addon.save()
-        page = text(admin_client.get(change_url(addon)))
+        page = text(operator_client.get(change_url(addon)))
         assert "Acme Search" in page and 'name="plans-0-name"' in page
         for secret in (addon.api_password, addon.sso_salt, addon.oauth_client_secret):
             assert secret not in page
@@ -116,7 +116,7 @@ class TestChangeAddon:
             assert f'name="{field}"' not in page
 
     def test_the_manifest_and_plans_are_saved_through_the_services(
-        self, admin_client, admin_user, addon
+        self, operator_client, operator, addon
     ):
         data = addon_data(
             addon,
@@ -128,7 +128,7 @@ class TestChangeAddon:
             sso_url="https://portal.example.com/sso/login/v2",
             regions='["eu"]',
         )
-        response = admin_client.post(change_url(addon), data)
+        response = operator_client.post(change_url(addon), data)
         assert response.status_code == 302, text(response)
         addon.refresh_from_db()
         assert (addon.sso_url, addon.regions) == ("https://portal.example.com/sso/login/v2", ["eu"])
@@ -146,7 +146,7 @@ class TestChangeAddon:
             ]
         )
         manifest = AuditEvent.objects.get(action=AuditEvent.Action.MANIFEST_UPDATED)
-        assert manifest.actor == admin_user
+        assert manifest.actor == operator
         assert manifest.details == {"fields": ["regions", "sso_url"]}
 
     @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ class TestChangeAddon:
         ],
     )
     def test_a_refused_value_is_a_form_error_and_nothing_is_saved(
-        self, admin_client, addon, settings, field, value, message
+        self, operator_client, addon, settings, field, value, message
     ):
         settings.DEBUG = False
         before = Addon.objects.values().get(pk=addon.pk)
@@ -174,7 +174,7 @@ class TestChangeAddon:
             marketing_description="Search for everyone.",
             **{field: value},
         )
-        response = admin_client.post(change_url(addon), data)
+        response = operator_client.post(change_url(addon), data)
         assert response.status_code == 200
         assert form_errors(response)[field] == [message]
         assert "Search for everyone." in text(response)  # what the operator typed is kept
@@ -183,7 +183,9 @@ class TestChangeAddon:
         assert addon.plans.get(slug="pro").price_cents == 2500
         assert not AuditEvent.objects.exists()
 
-    def test_a_refusal_after_a_write_rolls_the_write_back(self, admin_client, addon, monkeypatch):
+    def test_a_refusal_after_a_write_rolls_the_write_back(
+        self, operator_client, addon, monkeypatch
+    ):
         """update_manifest has written when a later service refuses: nothing stays."""
         from django.core.exceptions import ValidationError
 
@@ -194,31 +196,31 @@ class TestChangeAddon:
 
         monkeypatch.setattr(services, "update_marketing_and_billing", refuse)
         data = addon_data(addon, regions='["eu"]', billing_email="billing@acme.example")
-        response = admin_client.post(change_url(addon), data)
+        response = operator_client.post(change_url(addon), data)
         assert response.status_code == 200
         assert form_errors(response) == {"billing_email": ["Refused by the service."]}
         addon.refresh_from_db()
         assert addon.regions == ["us", "eu"]
         assert not AuditEvent.objects.exists()
 
-    def test_a_secret_posted_to_the_form_is_ignored(self, admin_client, addon):
+    def test_a_secret_posted_to_the_form_is_ignored(self, operator_client, addon):
         password = addon.api_password
         data = addon_data(addon, api_password="p" * 32, sso_salt="s" * 32)
-        assert admin_client.post(change_url(addon), data).status_code == 302
+        assert operator_client.post(change_url(addon), data).status_code == 302
         addon.refresh_from_db()
         assert addon.api_password == password
         assert not AuditEvent.objects.exists()
 
-    def test_a_plan_slug_cannot_change(self, admin_client, addon):
+    def test_a_plan_slug_cannot_change(self, operator_client, addon):
         data = addon_data(addon, plans={"basic": {"slug": "free"}})
-        assert admin_client.post(change_url(addon), data).status_code == 302
+        assert operator_client.post(change_url(addon), data).status_code == 302
         assert addon.plans.filter(slug="basic").exists()
 
     def test_deleting_a_plan_that_resources_use_is_a_form_error(
-        self, admin_client, addon, provisioned_resource
+        self, operator_client, addon, provisioned_resource
     ):
         data = addon_data(addon, plans={"basic": {"DELETE": "on"}})
-        response = admin_client.post(change_url(addon), data)
+        response = operator_client.post(change_url(addon), data)
         assert response.status_code == 200
         assert "protected related objects" in text(response)
         assert addon.plans.filter(slug="basic").exists()
@@ -226,26 +228,26 @@ class TestChangeAddon:
 
 
 class TestDeleteAddon:
-    def test_deletes_through_the_service(self, admin_client, addon):
+    def test_deletes_through_the_service(self, operator_client, addon):
         url = reverse("admin:addons_addon_delete", args=[addon.pk])
-        assert admin_client.get(url).status_code == 200
-        assert admin_client.post(url, {"post": "yes"}).status_code == 302
+        assert operator_client.get(url).status_code == 200
+        assert operator_client.post(url, {"post": "yes"}).status_code == 302
         assert not Addon.objects.exists()
         assert actions() == [AuditEvent.Action.ADDON_DELETED]
 
     def test_an_addon_with_resources_cannot_be_deleted(
-        self, admin_client, addon, provisioned_resource
+        self, operator_client, addon, provisioned_resource
     ):
         url = reverse("admin:addons_addon_delete", args=[addon.pk])
-        response = admin_client.post(url, {"post": "yes"})
+        response = operator_client.post(url, {"post": "yes"})
         assert response.status_code == 200
         assert "Cannot delete add" in text(response)
         assert Addon.objects.filter(pk=addon.pk).exists()
 
 
 class TestPlanAdmin:
-    def test_adds_a_plan_through_the_service(self, admin_client, addon):
-        response = admin_client.post(
+    def test_adds_a_plan_through_the_service(self, operator_client, addon):
+        response = operator_client.post(
             reverse("admin:addons_plan_add"),
             {
                 "addon": addon.pk,
@@ -259,8 +261,8 @@ class TestPlanAdmin:
         assert addon.plans.filter(slug="team").exists()
         assert actions() == [AuditEvent.Action.PLAN_CREATED]
 
-    def test_a_taken_slug_is_a_form_error(self, admin_client, addon):
-        response = admin_client.post(
+    def test_a_taken_slug_is_a_form_error(self, operator_client, addon):
+        response = operator_client.post(
             reverse("admin:addons_plan_add"),
             {
                 "addon": addon.pk,
@@ -274,8 +276,8 @@ class TestPlanAdmin:
         assert form_errors(response)
         assert addon.plans.count() == 3 and not AuditEvent.objects.exists()
 
-    def test_changes_a_plan_through_the_service_but_never_its_slug(self, admin_client, plan):
-        response = admin_client.post(
+    def test_changes_a_plan_through_the_service_but_never_its_slug(self, operator_client, plan):
+        response = operator_client.post(
             reverse("admin:addons_plan_change", args=[plan.pk]),
             {"slug": "free", "name": "Basic", "price_cents": 900, "visibility": "hidden"},
         )
@@ -285,18 +287,18 @@ class TestPlanAdmin:
         assert actions() == [AuditEvent.Action.PLAN_CHANGED]
 
     def test_a_plan_that_resources_use_cannot_be_deleted(
-        self, admin_client, plan, provisioned_resource
+        self, operator_client, plan, provisioned_resource
     ):
         url = reverse("admin:addons_plan_delete", args=[plan.pk])
-        response = admin_client.get(url)
+        response = operator_client.get(url)
         assert response.status_code == 200
         assert "Cannot delete plan" in text(response)
         assert provisioned_resource.name in text(response)
-        assert admin_client.post(url, {"post": "yes"}).status_code == 200
+        assert operator_client.post(url, {"post": "yes"}).status_code == 200
         assert Plan.objects.filter(pk=plan.pk).exists()
 
     def test_a_refusal_at_delete_time_is_a_message(
-        self, admin_client, plan, provisioned_resource, monkeypatch
+        self, operator_client, plan, provisioned_resource, monkeypatch
     ):
         # A resource provisioned between the admin's check and the delete: only the service
         # sees it.
@@ -305,13 +307,13 @@ class TestPlanAdmin:
 
         monkeypatch.setattr(PlanAdmin, "get_deleted_objects", nothing_protected)
         url = reverse("admin:addons_plan_delete", args=[plan.pk])
-        response = admin_client.post(url, {"post": "yes"}, follow=True)
+        response = operator_client.post(url, {"post": "yes"}, follow=True)
         assert "The plan basic of acme-search cannot be deleted: 1 resource uses it" in text(
             response
         )
         assert Plan.objects.filter(pk=plan.pk).exists()
         assert not AuditEvent.objects.exists()
 
-    def test_the_changelist_offers_no_bulk_delete(self, admin_client, plan):
-        page = text(admin_client.get(reverse("admin:addons_plan_changelist")))
+    def test_the_changelist_offers_no_bulk_delete(self, operator_client, plan):
+        page = text(operator_client.get(reverse("admin:addons_plan_changelist")))
         assert 'value="delete_selected"' not in page

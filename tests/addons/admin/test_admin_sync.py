@@ -8,31 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from accounts.models import User
 from addons.access.tasks import SYNC_CHUNK_TASK, sync_chunk_task
 from addons.models import AccessChange, AccessGrant, AddonResource, SyncRun
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator(client, password):
-    user = User.objects.create_superuser("operator@example.com", password)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def synced_resource(fake_heroku, personal_resource):
-    from addons.access.sync import sync_resource
-
-    assert sync_resource(personal_resource, trigger="cron").ok
-    personal_resource.refresh_from_db()
-    return personal_resource
-
-
-def test_resource_list_shows_status_and_no_tokens(client, operator, synced_resource):
-    response = client.get(reverse("admin:addons_addonresource_changelist"))
+def test_resource_list_shows_status_and_no_tokens(operator_client, synced_resource):
+    response = operator_client.get(reverse("admin:addons_addonresource_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "solo-app" in html and "badge-ok" in html
@@ -40,23 +23,23 @@ def test_resource_list_shows_status_and_no_tokens(client, operator, synced_resou
     assert synced_resource.refresh_token not in html
 
 
-def test_resource_list_query_count_does_not_grow_with_rows(client, operator, make_resource):
+def test_resource_list_query_count_does_not_grow_with_rows(operator_client, make_resource):
     url = reverse("admin:addons_addonresource_changelist")
     make_resource()
     with CaptureQueriesContext(connection) as few:
-        assert client.get(url).status_code == 200
+        assert operator_client.get(url).status_code == 200
     for _ in range(5):
         make_resource()
     with CaptureQueriesContext(connection) as many:
-        assert client.get(url).status_code == 200
+        assert operator_client.get(url).status_code == 200
     assert len(many) == len(few)
 
 
 def test_resource_page_shows_the_access_list_and_recent_changes_never_tokens(
-    client, operator, synced_resource
+    operator_client, synced_resource
 ):
     url = reverse("admin:addons_addonresource_change", args=[synced_resource.pk])
-    response = client.get(url)
+    response = operator_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert "owner@example.com" in html and "collaborator" in html
@@ -70,13 +53,13 @@ def test_resource_page_shows_the_access_list_and_recent_changes_never_tokens(
     assert 'name="access_token"' not in html
 
 
-def test_recent_changes_inline_is_limited(client, operator, synced_resource):
+def test_recent_changes_inline_is_limited(operator_client, synced_resource):
     AccessChange.objects.bulk_create(
         AccessChange(resource=synced_resource, email=f"gone{i:03}@example.com", change="removed")
         for i in range(80)
     )
     url = reverse("admin:addons_addonresource_change", args=[synced_resource.pk])
-    html = client.get(url).content.decode()
+    html = operator_client.get(url).content.decode()
     assert sum(f"gone{i:03}@example.com" in html for i in range(80)) <= 50
 
 
@@ -92,21 +75,10 @@ def messages_of(response) -> list[str]:
     return [strip_tags(str(message)) for message in response.context["messages"]]
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """The tasks the action queues, recorded instead of run."""
-    calls = []
-    monkeypatch.setattr(
-        "addons.access.tasks.async_task",
-        lambda func, *args, **kwargs: calls.append((func, *args)),
-    )
-    return calls
-
-
 def test_sync_now_queues_the_sync_and_syncs_nothing_itself(
-    client, operator, fake_heroku, personal_resource, queued
+    operator_client, fake_heroku, personal_resource, queued
 ):
-    response = sync_now(client, personal_resource)
+    response = sync_now(operator_client, personal_resource)
 
     assert response.status_code == 200
     assert messages_of(response) == [
@@ -125,14 +97,14 @@ def test_sync_now_queues_the_sync_and_syncs_nothing_itself(
 
 
 def test_sync_now_says_so_when_the_task_queue_is_out_of_reach(
-    client, operator, personal_resource, monkeypatch
+    operator_client, personal_resource, monkeypatch
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("addons.access.tasks.async_task", broker_down)
 
-    response = sync_now(client, personal_resource)
+    response = sync_now(operator_client, personal_resource)
 
     assert response.status_code == 200
     assert messages_of(response) == [
@@ -142,7 +114,7 @@ def test_sync_now_says_so_when_the_task_queue_is_out_of_reach(
 
 
 def test_sync_now_queues_one_task_per_hundred_resources(
-    client, operator, addon, plan, queued, django_capture_on_commit_callbacks
+    operator_client, addon, plan, queued, django_capture_on_commit_callbacks
 ):
     resources = AddonResource.objects.bulk_create(
         AddonResource(
@@ -152,7 +124,7 @@ def test_sync_now_queues_one_task_per_hundred_resources(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sync_now(client, *resources)
+        response = sync_now(operator_client, *resources)
 
     assert messages_of(response) == [
         "Queued 3 sync tasks for 250 resources; results appear under Sync runs."
@@ -168,12 +140,12 @@ def test_sync_now_queues_one_task_per_hundred_resources(
 
 
 def test_sync_now_skips_deprovisioned_resources_and_says_so(
-    client, operator, provisioned_resource, resource, queued, django_capture_on_commit_callbacks
+    operator_client, provisioned_resource, resource, queued, django_capture_on_commit_callbacks
 ):
     AddonResource.objects.filter(pk=resource.pk).update(state=AddonResource.State.DEPROVISIONED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sync_now(client, provisioned_resource, resource)
+        response = sync_now(operator_client, provisioned_resource, resource)
 
     assert messages_of(response) == [
         "Queued 1 sync task for 1 resource; results appear under Sync runs.",
@@ -183,12 +155,12 @@ def test_sync_now_skips_deprovisioned_resources_and_says_so(
 
 
 def test_sync_now_with_only_deprovisioned_resources_queues_nothing(
-    client, operator, resource, queued, django_capture_on_commit_callbacks
+    operator_client, resource, queued, django_capture_on_commit_callbacks
 ):
     AddonResource.objects.filter(pk=resource.pk).update(state=AddonResource.State.DEPROVISIONED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sync_now(client, resource)
+        response = sync_now(operator_client, resource)
 
     assert messages_of(response) == [
         "Nothing was queued: the selected resource is de-provisioned, so there is no access list "
@@ -198,53 +170,53 @@ def test_sync_now_with_only_deprovisioned_resources_queues_nothing(
 
 
 def test_a_failed_sync_is_reported_under_sync_runs(
-    client, operator, fake_heroku, personal_resource, django_capture_on_commit_callbacks
+    operator_client, fake_heroku, personal_resource, django_capture_on_commit_callbacks
 ):
     fake_heroku.inject("500", match="/addons/")
     with django_capture_on_commit_callbacks(execute=True):
-        sync_now(client, personal_resource)
+        sync_now(operator_client, personal_resource)
 
     run = SyncRun.objects.get()
     assert (run.trigger, run.failed) == (SyncRun.Trigger.ADMIN, 1)
     assert run.failures[0]["uuid"] == str(personal_resource.uuid)
     personal_resource.refresh_from_db()
     assert personal_resource.sync_status == AddonResource.SyncStatus.FAILED
-    html = client.get(reverse("admin:addons_syncrun_changelist")).content.decode()
+    html = operator_client.get(reverse("admin:addons_syncrun_changelist")).content.decode()
     assert "Admin" in html
 
 
 def test_search_by_email_finds_every_resource_it_may_use(
-    client, operator, fake_heroku, team_resource, personal_resource
+    operator_client, fake_heroku, team_resource, personal_resource
 ):
     from addons.access.sync import sync_resources
 
     fake_heroku.world.add_member(str(team_resource.uuid), "owner@example.com")
     assert sync_resources(AddonResource.objects.all(), trigger="cron").ok
     url = reverse("admin:addons_addonresource_changelist")
-    response = client.get(url, {"q": "Owner@Example.com"})
+    response = operator_client.get(url, {"q": "Owner@Example.com"})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 2
-    response = client.get(url, {"q": "a@example.com"})
+    response = operator_client.get(url, {"q": "a@example.com"})
     assert response.context["cl"].result_count == 1
 
 
-def test_sync_run_pages(client, operator, synced_resource):
+def test_sync_run_pages(operator_client, synced_resource):
     run = SyncRun.objects.get()
-    response = client.get(reverse("admin:addons_syncrun_changelist"))
+    response = operator_client.get(reverse("admin:addons_syncrun_changelist"))
     assert response.status_code == 200 and "Command line" in response.content.decode()
-    response = client.get(reverse("admin:addons_syncrun_change", args=[run.pk]))
+    response = operator_client.get(reverse("admin:addons_syncrun_change", args=[run.pk]))
     assert response.status_code == 200
     assert synced_resource.access_token not in response.content.decode()
 
 
-def test_resources_and_sync_runs_are_view_only(client, operator, synced_resource):
+def test_resources_and_sync_runs_are_view_only(operator_client, synced_resource):
     """A resource's row belongs to Heroku and the sync: a save from its page would write back
     every field over a sync running at that moment. Sync runs are history."""
     before = AddonResource.objects.values().get(pk=synced_resource.pk)
     url = reverse("admin:addons_addonresource_change", args=[synced_resource.pk])
-    assert client.post(url, {"app_name": "renamed"}).status_code == 403
+    assert operator_client.post(url, {"app_name": "renamed"}).status_code == 403
     assert AddonResource.objects.values().get(pk=synced_resource.pk) == before
     run = SyncRun.objects.get()
     delete = reverse("admin:addons_syncrun_delete", args=[run.pk])
-    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert operator_client.post(delete, {"post": "yes"}).status_code == 403
     assert SyncRun.objects.filter(pk=run.pk).exists()

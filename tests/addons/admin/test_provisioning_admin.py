@@ -19,35 +19,35 @@ def failed_grant_resource(heroku, fake_heroku, addon):
     return AddonResource.objects.get(uuid=resource_uuid), code
 
 
-def test_resource_admin_shows_the_grant_error_and_no_secret(admin_client, failed_grant_resource):
+def test_resource_admin_shows_the_grant_error_and_no_secret(operator_client, failed_grant_resource):
     resource, code = failed_grant_resource
     resource.access_token = "an-access-token-value"
     resource.save()
-    listing = admin_client.get(reverse("admin:addons_addonresource_changelist"))
+    listing = operator_client.get(reverse("admin:addons_addonresource_changelist"))
     assert listing.status_code == 200
-    page = admin_client.get(reverse("admin:addons_addonresource_change", args=[resource.pk]))
+    page = operator_client.get(reverse("admin:addons_addonresource_change", args=[resource.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "HTTP 503" in html
     assert code not in html and "an-access-token-value" not in html
-    filtered = admin_client.get(
+    filtered = operator_client.get(
         reverse("admin:addons_addonresource_changelist") + "?grant_error__isempty=0"
     )
     assert str(resource.uuid) in filtered.content.decode()
 
 
-def test_call_log_admin_is_read_only_with_filters(admin_client, failed_grant_resource, addon):
+def test_call_log_admin_is_read_only_with_filters(operator_client, failed_grant_resource, addon):
     url = reverse("admin:addons_partnerapicall_changelist")
-    response = admin_client.get(url)
+    response = operator_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert "retry scheduled" in html and "unauthorized" in html
     assert addon.api_password not in html
-    assert admin_client.get(url + "?status_code=401").status_code == 200
+    assert operator_client.get(url + "?status_code=401").status_code == 200
     call = PartnerAPICall.objects.first()
-    change = admin_client.get(reverse("admin:addons_partnerapicall_change", args=[call.pk]))
+    change = operator_client.get(reverse("admin:addons_partnerapicall_change", args=[call.pk]))
     assert change.status_code == 200 and "Save" not in change.content.decode()
-    assert admin_client.get(reverse("admin:addons_partnerapicall_add")).status_code == 403
+    assert operator_client.get(reverse("admin:addons_partnerapicall_add")).status_code == 403
     delete = reverse("admin:addons_partnerapicall_delete", args=[call.pk])
-    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert operator_client.post(delete, {"post": "yes"}).status_code == 403
     assert PartnerAPICall.objects.filter(pk=call.pk).exists()

@@ -8,28 +8,21 @@ from addons.models import Ticket, TicketEvent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator(admin_user):
-    return admin_user
-
-
 def test_the_add_form_opens_a_ticket_through_the_service(
-    client,
+    operator_client,
     operator,
-    acme_db,
-    acme_db_resource,
+    addon,
+    resource,
     manager,
     mailoutbox,
     django_capture_on_commit_callbacks,
 ):
-    client.force_login(operator)
-
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        response = operator_client.post(
             "/admin/addons/ticket/add/",
             {
-                "addon": acme_db.pk,
-                "resource": acme_db_resource.pk,
+                "addon": addon.pk,
+                "resource": resource.pk,
                 "subject": "Customer reports outage",
                 "requester_email": "cto@customer.example",
                 "priority": "urgent",
@@ -49,14 +42,13 @@ def test_the_add_form_opens_a_ticket_through_the_service(
 
 
 def test_the_add_form_refuses_a_resource_of_another_addon(
-    client, operator, acme_db, rival_addon, acme_db_resource
+    operator_client, addon, other_addon, resource
 ):
-    client.force_login(operator)
-    response = client.post(
+    response = operator_client.post(
         "/admin/addons/ticket/add/",
         {
-            "addon": rival_addon.pk,
-            "resource": acme_db_resource.pk,
+            "addon": other_addon.pk,
+            "resource": resource.pk,
             "subject": "x",
             "requester_email": "a@b.example",
             "priority": "normal",
@@ -72,13 +64,11 @@ def test_the_add_form_refuses_a_resource_of_another_addon(
 
 
 def test_the_escalate_action_escalates_once(
-    client, operator, new_ticket, manager, mailoutbox, django_capture_on_commit_callbacks
+    operator_client, new_ticket, manager, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(operator)
-
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
+            response = operator_client.post(
                 "/admin/addons/ticket/",
                 {"action": "escalate", "_selected_action": [new_ticket.pk]},
             )
@@ -86,17 +76,15 @@ def test_the_escalate_action_escalates_once(
 
     assert new_ticket.events.filter(kind="escalated").count() == 1
     assert [m.to for m in mailoutbox] == [["manager@example.com"]]
-    page = client.get("/admin/addons/ticket/").content.decode()
+    page = operator_client.get("/admin/addons/ticket/").content.decode()
     assert (
         f"Escalated 0 ticket(s); skipped 1. #{new_ticket.number}: "
         "This ticket is already in the add-on&#x27;s support queue."
     ) in page
 
 
-def test_the_change_form_changes_status_through_the_service(client, operator, escalated_ticket):
-    client.force_login(operator)
-
-    response = client.post(
+def test_the_change_form_changes_status_through_the_service(operator_client, escalated_ticket):
+    response = operator_client.post(
         f"/admin/addons/ticket/{escalated_ticket.pk}/change/",
         {
             "status": "solved",
@@ -119,10 +107,8 @@ def change(client, ticket, **data):
     )
 
 
-def test_the_change_form_closes_and_reprioritises_at_once(client, operator, escalated_ticket):
-    client.force_login(operator)
-
-    response = change(client, escalated_ticket, status="closed", priority="urgent")
+def test_the_change_form_closes_and_reprioritises_at_once(operator_client, escalated_ticket):
+    response = change(operator_client, escalated_ticket, status="closed", priority="urgent")
 
     assert response.status_code == 302, response.content
     escalated_ticket.refresh_from_db()
@@ -134,12 +120,11 @@ def test_the_change_form_closes_and_reprioritises_at_once(client, operator, esca
 
 
 def test_a_change_the_service_refuses_is_a_form_error_and_writes_nothing(
-    client, operator, closed_ticket
+    operator_client, closed_ticket
 ):
-    client.force_login(operator)
     events = closed_ticket.events.count()
 
-    response = change(client, closed_ticket, status="open", priority="urgent")
+    response = change(operator_client, closed_ticket, status="open", priority="urgent")
 
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors() == [
@@ -150,16 +135,14 @@ def test_a_change_the_service_refuses_is_a_form_error_and_writes_nothing(
     assert closed_ticket.events.count() == events
 
 
-def test_the_change_page_shows_the_history(client, operator, escalated_ticket):
-    client.force_login(operator)
-
-    response = client.get(f"/admin/addons/ticket/{escalated_ticket.pk}/change/")
+def test_the_change_page_shows_the_history(operator_client, escalated_ticket):
+    response = operator_client.get(f"/admin/addons/ticket/{escalated_ticket.pk}/change/")
 
     assert response.status_code == 200
     assert b"Queries take 10 s" in response.content
 
 
-def test_the_outbox_shows_pending_and_failed_rows_with_their_error(client, operator, company):
+def test_the_outbox_shows_pending_and_failed_rows_with_their_error(operator_client, company):
     Notification.objects.create(
         email="a@example.com",
         kind="ticket_event",
@@ -169,13 +152,11 @@ def test_the_outbox_shows_pending_and_failed_rows_with_their_error(client, opera
         status="failed",
         last_error="SMTPServerDisconnected: gone",
     )
-    client.force_login(operator)
-
-    listing = client.get("/admin/accounts/notification/?status__exact=failed")
+    listing = operator_client.get("/admin/accounts/notification/?status__exact=failed")
     row = Notification.objects.get()
-    page = client.get(f"/admin/accounts/notification/{row.pk}/change/")
+    page = operator_client.get(f"/admin/accounts/notification/{row.pk}/change/")
 
     assert b"a@example.com" in listing.content
     assert b"SMTPServerDisconnected: gone" in listing.content
     assert b"SMTPServerDisconnected: gone" in page.content
-    assert client.get("/admin/accounts/notification/add/").status_code == 403
+    assert operator_client.get("/admin/accounts/notification/add/").status_code == 403

@@ -37,7 +37,7 @@ def api():
 
 
 @pytest.fixture
-def client(settings, clock):
+def platform_client(settings, clock):
     settings.HEROKU_ID_URL = ID
     # jitter=1.0 makes each back-off its full, predictable value.
     return PlatformClient(
@@ -68,7 +68,7 @@ def assert_no_secret(exc):
         assert secret not in str(exc) and secret not in repr(exc)
 
 
-def test_sends_heroku_headers_and_a_timeout(api, client, credentials):
+def test_sends_heroku_headers_and_a_timeout(api, platform_client, credentials):
     api.get(
         f"{API}/addons/{UUID}",
         json=addon_json(),
@@ -81,14 +81,14 @@ def test_sends_heroku_headers_and_a_timeout(api, client, credentials):
             )
         ],
     )
-    addon = client.fetch_addon(UUID, credentials=credentials)
+    addon = platform_client.fetch_addon(UUID, credentials=credentials)
     assert addon.app_id == APP and addon.app_name == "my-app"
     request = api.calls[0].request
     assert request.headers["User-Agent"].startswith("partner-portal/")
     assert request.req_kwargs["timeout"] == 7
 
 
-def test_follows_206_and_next_range_to_the_end(api, client, credentials):
+def test_follows_206_and_next_range_to_the_end(api, platform_client, credentials):
     url = f"{API}/apps/{APP}/collaborators"
     ranges = ["id ..; max=1000", "id ]b..; max=1000", "id ]c..; max=1000"]
     pages = [[collaborator("a@x.io")], [collaborator("b@x.io")], [collaborator("C@x.io")]]
@@ -101,50 +101,50 @@ def test_follows_206_and_next_range_to_the_end(api, client, credentials):
             headers={} if last else {"Next-Range": ranges[i + 1]},
             match=[matchers.header_matcher({"Range": range_})],
         )
-    people = client.fetch_collaborators(APP, credentials=credentials)
+    people = platform_client.fetch_collaborators(APP, credentials=credentials)
     assert [p.email for p in people] == ["a@x.io", "b@x.io", "c@x.io"]
 
 
-def test_team_members_are_paged_by_email(api, client, credentials):
+def test_team_members_are_paged_by_email(api, platform_client, credentials):
     api.get(
         f"{API}/teams/t1/members",
         json=[{"email": "M@x.io", "role": "admin", "user": {"email": "M@x.io", "id": "u1"}}],
         match=[matchers.header_matcher({"Range": "email ..; max=1000"})],
     )
-    (member,) = client.fetch_team_members("t1", credentials=credentials)
+    (member,) = platform_client.fetch_team_members("t1", credentials=credentials)
     assert (member.email, member.heroku_user_id, member.role) == ("m@x.io", "u1", "admin")
 
 
-def test_206_without_next_range_is_an_error(api, client, credentials):
+def test_206_without_next_range_is_an_error(api, platform_client, credentials):
     api.get(f"{API}/apps/{APP}/collaborators", json=[collaborator("a@x.io")], status=206)
     with pytest.raises(MalformedResponse, match="without Next-Range"):
-        client.fetch_collaborators(APP, credentials=credentials)
+        platform_client.fetch_collaborators(APP, credentials=credentials)
 
 
-def test_a_repeating_next_range_is_an_error_not_a_loop(api, client, credentials):
+def test_a_repeating_next_range_is_an_error_not_a_loop(api, platform_client, credentials):
     url = f"{API}/apps/{APP}/collaborators"
     api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
     api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
     with pytest.raises(MalformedResponse, match="repeats"):
-        client.fetch_collaborators(APP, credentials=credentials)
+        platform_client.fetch_collaborators(APP, credentials=credentials)
 
 
-def test_stores_the_etag_and_reuses_the_body_on_304(api, client, credentials):
+def test_stores_the_etag_and_reuses_the_body_on_304(api, platform_client, credentials):
     url = f"{API}/addons/{UUID}"
     api.get(url, json=addon_json(), headers={"ETag": '"v1"'})
     api.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"v1"'})])
     first = ResponseCache()
-    client.fetch_addon(UUID, credentials=credentials, cache=first)
+    platform_client.fetch_addon(UUID, credentials=credentials, cache=first)
     stored = first.changed[f"/addons/{UUID}"]
     assert stored.etag == '"v1"'
 
     second = ResponseCache(first.changed)
-    addon = client.fetch_addon(UUID, credentials=credentials, cache=second)
+    addon = platform_client.fetch_addon(UUID, credentials=credentials, cache=second)
     assert addon.app_id == APP
     assert second.changed == {} and second.unused() == set()
 
 
-def test_a_304_page_keeps_its_stored_next_range(api, client, credentials):
+def test_a_304_page_keeps_its_stored_next_range(api, platform_client, credentials):
     url = f"{API}/apps/{APP}/collaborators"
     first_page = "id ..; max=1000"
     cache = ResponseCache(
@@ -161,12 +161,12 @@ def test_a_304_page_keeps_its_stored_next_range(api, client, credentials):
         headers={"ETag": '"p2"'},
         match=[matchers.header_matcher({"Range": "id ]a..; max=1000"})],
     )
-    people = client.fetch_collaborators(APP, credentials=credentials, cache=cache)
+    people = platform_client.fetch_collaborators(APP, credentials=credentials, cache=cache)
     assert [p.email for p in people] == ["a@x.io", "b@x.io"]
     assert list(cache.changed) == [f"/apps/{APP}/collaborators id ]a..; max=1000"]
 
 
-def test_401_refreshes_the_token_once_then_retries(api, client, credentials):
+def test_401_refreshes_the_token_once_then_retries(api, platform_client, credentials):
     url = f"{API}/addons/{UUID}"
     api.get(url, status=401, json={"id": "unauthorized", "message": "Invalid credentials"})
     api.post(
@@ -183,22 +183,22 @@ def test_401_refreshes_the_token_once_then_retries(api, client, credentials):
         json=addon_json(),
         match=[matchers.header_matcher({"Authorization": "Bearer new-access"})],
     )
-    client.fetch_addon(UUID, credentials=credentials)
+    platform_client.fetch_addon(UUID, credentials=credentials)
     assert credentials.refreshed is not None
     assert credentials.refreshed.refresh_token == "new-refresh"
     assert "new-access" not in repr(credentials)
 
 
-def test_401_whose_refresh_fails_is_token_rejected(api, client, credentials):
+def test_401_whose_refresh_fails_is_token_rejected(api, platform_client, credentials):
     api.get(f"{API}/addons/{UUID}", status=401, json={"id": "unauthorized"})
     api.post(f"{ID}/oauth/token", status=401, json={"id": "unauthorized", "message": "nope"})
     with pytest.raises(TokenRejected) as caught:
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
     assert_no_secret(caught.value)
     assert credentials.refreshed is None
 
 
-def test_401_again_after_a_refresh_fails_without_another_refresh(api, client, credentials):
+def test_401_again_after_a_refresh_fails_without_another_refresh(api, platform_client, credentials):
     url = f"{API}/addons/{UUID}"
     api.get(url, status=401, json={"id": "unauthorized"})
     api.post(
@@ -207,74 +207,76 @@ def test_401_again_after_a_refresh_fails_without_another_refresh(api, client, cr
     )
     api.get(url, status=401, json={"id": "unauthorized"})
     with pytest.raises(TokenRejected):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
     assert len(api.calls) == 3
     assert credentials.refreshed is not None  # the caller still stores the new tokens
 
 
-def test_a_token_about_to_expire_is_refreshed_before_the_call(api, client, credentials):
+def test_a_token_about_to_expire_is_refreshed_before_the_call(api, platform_client, credentials):
     credentials.expires_at = timezone.now() + timedelta(seconds=30)
     api.post(
         f"{ID}/oauth/token",
         json={"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 28800},
     )
-    client.refresh_if_expiring(credentials)
+    platform_client.refresh_if_expiring(credentials)
     assert credentials.access_token == "new-access"
     assert credentials.expires_at > timezone.now() + timedelta(hours=7)
 
 
-def test_no_refresh_is_made_for_a_fresh_token(api, client, credentials):
-    client.refresh_if_expiring(credentials)
+def test_no_refresh_is_made_for_a_fresh_token(api, platform_client, credentials):
+    platform_client.refresh_if_expiring(credentials)
     assert len(api.calls) == 0
 
 
-def test_403_is_access_denied(api, client, credentials):
+def test_403_is_access_denied(api, platform_client, credentials):
     api.get(f"{API}/apps/{APP}", status=403, json={"id": "forbidden", "message": "no access"})
     with pytest.raises(AccessDenied, match="403 forbidden"):
-        client.fetch_app(APP, credentials=credentials)
+        platform_client.fetch_app(APP, credentials=credentials)
 
 
-def test_an_addon_answer_needs_its_app_but_not_its_state(api, client, credentials):
+def test_an_addon_answer_needs_its_app_but_not_its_state(api, platform_client, credentials):
     api.get(f"{API}/addons/{UUID}", json={"id": UUID, "app": {"id": APP, "name": "my-app"}})
     api.get(f"{API}/addons/{UUID}", json={"id": UUID, "state": "provisioned"})
-    assert client.fetch_addon(UUID, credentials=credentials).app_id == APP
+    assert platform_client.fetch_addon(UUID, credentials=credentials).app_id == APP
     with pytest.raises(MalformedResponse, match="lacks app"):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
 
 
-def test_404_on_the_addon_means_it_is_gone(api, client, credentials):
+def test_404_on_the_addon_means_it_is_gone(api, platform_client, credentials):
     api.get(f"{API}/addons/{UUID}", status=404, json={"id": "not_found"})
     with pytest.raises(AddonGone):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
 
 
-def test_404_elsewhere_is_not_found_but_not_gone(api, client, credentials):
+def test_404_elsewhere_is_not_found_but_not_gone(api, platform_client, credentials):
     api.get(f"{API}/apps/{APP}", status=404, json={"id": "not_found"})
     with pytest.raises(NotFound) as caught:
-        client.fetch_app(APP, credentials=credentials)
+        platform_client.fetch_app(APP, credentials=credentials)
     assert not isinstance(caught.value, AddonGone)
 
 
-def test_a_low_ratelimit_remaining_spaces_the_next_requests(api, client, credentials, clock):
+def test_a_low_ratelimit_remaining_spaces_the_next_requests(
+    api, platform_client, credentials, clock
+):
     url = f"{API}/addons/{UUID}"
     api.get(url, json=addon_json(), headers={"RateLimit-Remaining": "0"})
     api.get(url, json=addon_json(), headers={"RateLimit-Remaining": "4000"})
     api.get(url, json=addon_json())
     for _ in range(3):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
     # The first request reserved no spacing; after "0 left" the next waits the full spacing;
     # after "4000 left" the spacing is gone again.
     assert clock.sleeps == [MAX_SPACING]
 
 
-def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, clock):
+def test_the_delays_grow_as_ratelimit_remaining_falls(api, platform_client, credentials, clock):
     url = f"{API}/addons/{UUID}"
     remaining = ["4000", "299", "200", "100", "0"]
     for left in remaining:
         api.get(url, json=addon_json(), headers={"RateLimit-Remaining": left})
     api.get(url, json=addon_json())
     for _ in range(len(remaining) + 1):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
     # Above LOW_WATER no request waits; below it, the very next request waits for the spacing
     # the latest answer asked for: longer the less is left, up to MAX_SPACING when the pool is
     # empty (one request per 0.8 s, Heroku's refill rate of 75 a minute).
@@ -284,26 +286,26 @@ def test_the_delays_grow_as_ratelimit_remaining_falls(api, client, credentials, 
     assert delays[-1] == MAX_SPACING
 
 
-def test_malformed_json_is_an_error_not_a_crash(api, client, credentials):
+def test_malformed_json_is_an_error_not_a_crash(api, platform_client, credentials):
     api.get(f"{API}/addons/{UUID}", body='{"id": "trunc', content_type="application/json")
     with pytest.raises(MalformedResponse, match="not JSON"):
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
 
 
-def test_json_of_the_wrong_shape_is_malformed(api, client, credentials):
+def test_json_of_the_wrong_shape_is_malformed(api, platform_client, credentials):
     api.get(f"{API}/apps/{APP}/collaborators", json=[{"user": None}])
     with pytest.raises(MalformedResponse):
-        client.fetch_collaborators(APP, credentials=credentials)
+        platform_client.fetch_collaborators(APP, credentials=credentials)
 
 
-def test_error_messages_never_carry_tokens(api, client, credentials):
+def test_error_messages_never_carry_tokens(api, platform_client, credentials):
     api.get(
         f"{API}/addons/{UUID}",
         status=422,
         json={"id": "invalid_params", "message": "bad request"},
     )
     with pytest.raises(Exception) as caught:
-        client.fetch_addon(UUID, credentials=credentials)
+        platform_client.fetch_addon(UUID, credentials=credentials)
     assert_no_secret(caught.value)
     assert "access-tok" not in repr(credentials)
 
@@ -312,20 +314,20 @@ class _Resource:
     uuid = UUID
 
 
-def test_no_request_is_made_without_an_access_token(api, client):
+def test_no_request_is_made_without_an_access_token(api, platform_client):
     job = FetchJob(
         resource=_Resource(), credentials=ResourceCredentials(access_token=""), cache=None
     )
-    result = fetch_access_list(client, job)
+    result = fetch_access_list(platform_client, job)
     assert "no OAuth access token" in result.error and result.people is None
 
 
-def test_a_personal_app_makes_no_team_members_call(api, client, credentials):
+def test_a_personal_app_makes_no_team_members_call(api, platform_client, credentials):
     api.get(f"{API}/addons/{UUID}", json=addon_json())
     api.get(f"{API}/apps/{APP}", json={"id": APP, "name": "my-app", "team": None})
     api.get(f"{API}/apps/{APP}/collaborators", json=[collaborator("Owner@x.io", "owner")])
     job = FetchJob(resource=_Resource(), credentials=credentials, cache=ResponseCache())
-    result = fetch_access_list(client, job)
+    result = fetch_access_list(platform_client, job)
     assert result.error == ""
     assert list(result.people) == ["owner@x.io"]
     assert len(api.calls) == 3

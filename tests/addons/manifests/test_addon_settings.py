@@ -40,27 +40,6 @@ def outsider(db):
     return User.objects.create_user("outsider@example.com", "pw-outsider-123")
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager.user)
-    return client
-
-
-@pytest.fixture
-def resource(addon):
-    return AddonResource.objects.create(
-        uuid=uuid.uuid4(),
-        addon=addon,
-        plan=addon.plans.get(slug="basic"),
-        name="acme-search-resource",
-        app_name="shiny-app",
-        state=AddonResource.State.PROVISIONED,
-        access_token="access-token-secret-value",
-        refresh_token="refresh-token-secret-value",
-        grant_error="The OAuth grant exchange failed (HTTP 503) on attempt 1; retrying.",
-    )
-
-
 def secrets_of(addon):
     addon = Addon.objects.get(pk=addon.pk)
     return [addon.api_password, addon.sso_salt, addon.oauth_client_secret]
@@ -111,7 +90,10 @@ def test_export_needs_manage_manifests(client, addon, company, outsider):
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.MANIFEST_EXPORTED).exists()
 
 
-def test_resource_page_of_another_companys_addon_is_404(client, resource, other_addon, outsider):
+def test_resource_page_of_another_companys_addon_is_404(
+    client, provisioned_resource, other_addon, outsider
+):
+    resource = provisioned_resource
     from accounts.models import CompanyUser
 
     CompanyUser.objects.create(company=other_addon.company, user=outsider)
@@ -123,13 +105,14 @@ def test_resource_page_of_another_companys_addon_is_404(client, resource, other_
 
 
 # No secret by accident --------------------------------------------------------------------------
-def test_no_page_shows_a_secret(manager_client, addon, resource):
+def test_no_page_shows_a_secret(manager_client, addon, provisioned_resource):
+    resource = provisioned_resource
     urls = [reverse(name, args=[addon.slug]) for name, _ in PAGES]
     urls += [
         reverse("addons:list"),
         reverse("addons:resource-detail", args=[addon.slug, resource.uuid]),
     ]
-    hidden = [*secrets_of(addon), "access-token-secret-value", "refresh-token-secret-value"]
+    hidden = [*secrets_of(addon), resource.access_token, resource.refresh_token]
     for url in urls:
         html = manager_client.get(url).content.decode()
         for secret in hidden:
@@ -149,7 +132,14 @@ def test_invalid_forms_show_no_secret(manager_client, addon):
 
 
 # The add-on page --------------------------------------------------------------------------------
-def test_addon_page_lists_plans_resources_and_grant_errors(manager_client, addon, resource):
+def test_addon_page_lists_plans_resources_and_grant_errors(
+    manager_client, addon, provisioned_resource
+):
+    provisioned_resource.app_name = "shiny-app"
+    provisioned_resource.grant_error = (
+        "The OAuth grant exchange failed (HTTP 503) on attempt 1; retrying."
+    )
+    provisioned_resource.save()
     html = manager_client.get(reverse("addons:detail", args=[addon.slug])).content.decode()
     assert "Enterprise" in html and "Hidden" in html and "$900.00" in html
     assert "shiny-app" in html and "Never synced" in html

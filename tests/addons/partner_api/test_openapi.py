@@ -40,12 +40,12 @@ def wsgi_app():
 
 
 @pytest.fixture
-def credentials(addon, provisioned_resource, acme_db, intake_token):
+def credentials(addon, provisioned_resource, intake_token):
     return {
         "partner": basic_auth(addon.slug, addon.api_password),
         "intake": f"Bearer {intake_token}",
         "addon": addon,
-        "intake_addon": acme_db.slug,
+        "intake_addon": addon.slug,
         "resource_uuid": str(provisioned_resource.uuid),
     }
 

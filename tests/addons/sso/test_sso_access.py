@@ -1,33 +1,22 @@
 """The SSO access decision: the stored list, the re-fetch from Heroku (the loopback fake), and the
 grace period when Heroku cannot be reached."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from addons.access.sync import sync_resource
 from addons.models import AccessGrant, AddonResource, SyncRun
 from addons.sso.services import find_grant
 from addons.sso.sessions import SESSION_KEY
-from tests.addons.conftest import sso_form
+from tests.builders import sso_form
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/sso/login"
-OWNER = "owner@example.com"
-DEV = "dev@example.com"
+DEV = "a@example.com"  # a collaborator of `synced_resource`'s app, solo-app
 NEWCOMER = "newcomer@example.com"
-
-
-@pytest.fixture
-def heroku_resource(make_resource, fake_heroku):
-    """A resource on a personal app whose owner and DEV are collaborators, its list synced now."""
-    resource = make_resource(app_name="happy-app", owner=OWNER, collaborators=[DEV])
-    assert sync_resource(resource, trigger=SyncRun.Trigger.CRON).ok
-    assert set(resource.grants.values_list("email", flat=True)) == {OWNER, DEV}
-    fake_heroku.reset_counters()
-    return resource
 
 
 def age_list(resource, seconds):
@@ -50,114 +39,128 @@ def sso_runs():
     return SyncRun.objects.filter(trigger=SyncRun.Trigger.SSO).count()
 
 
-def test_on_a_fresh_list_no_request_is_made(client, fake_heroku, heroku_resource):
-    response = log_in(client, fake_heroku, heroku_resource, DEV)
+def test_on_a_fresh_list_no_request_is_made(client, fake_heroku, synced_resource):
+    response = log_in(client, fake_heroku, synced_resource, DEV)
     assert response.status_code == 302
     assert fake_heroku.paths() == []
     assert sso_runs() == 0
 
 
-def test_a_person_added_upstream_gets_in_after_the_refetch(client, fake_heroku, heroku_resource):
-    fake_heroku.world.add_collaborator(str(heroku_resource.uuid), NEWCOMER)
-    response = log_in(client, fake_heroku, heroku_resource, NEWCOMER)
+def test_a_person_added_upstream_gets_in_after_the_refetch(client, fake_heroku, synced_resource):
+    fake_heroku.world.add_collaborator(str(synced_resource.uuid), NEWCOMER)
+    response = log_in(client, fake_heroku, synced_resource, NEWCOMER)
     assert response.status_code == 302
     assert client.session[SESSION_KEY]["email"] == NEWCOMER
-    assert heroku_resource.grants.filter(email=NEWCOMER).exists()
+    assert synced_resource.grants.filter(email=NEWCOMER).exists()
     assert sso_runs() == 1
-    assert f"/addons/{heroku_resource.uuid}" in fake_heroku.paths()
+    assert f"/addons/{synced_resource.uuid}" in fake_heroku.paths()
 
 
 def test_a_person_on_a_stale_list_but_removed_upstream_is_denied(
-    client, fake_heroku, heroku_resource
+    client, fake_heroku, synced_resource
 ):
-    age_list(heroku_resource, 301)
-    fake_heroku.world.remove_collaborator(str(heroku_resource.uuid), DEV)
-    response = log_in(client, fake_heroku, heroku_resource, DEV)
+    age_list(synced_resource, 301)
+    fake_heroku.world.remove_collaborator(str(synced_resource.uuid), DEV)
+    response = log_in(client, fake_heroku, synced_resource, DEV)
     assert response.status_code == 403
     page = response.content.decode()
-    assert "not a collaborator or team member of the app happy-app" in page
+    assert "not a collaborator or team member of the app solo-app" in page
     assert "add you as a collaborator or team member" in page
     assert SESSION_KEY not in client.session
-    assert not heroku_resource.grants.filter(email=DEV).exists()
+    assert not synced_resource.grants.filter(email=DEV).exists()
 
 
 def test_a_person_on_a_stale_list_still_on_it_upstream_gets_in(
-    client, fake_heroku, heroku_resource
+    client, fake_heroku, synced_resource
 ):
-    age_list(heroku_resource, 301)
-    assert log_in(client, fake_heroku, heroku_resource, DEV).status_code == 302
-    heroku_resource.refresh_from_db()
-    assert heroku_resource.access_list_is_fresh()
+    age_list(synced_resource, 301)
+    assert log_in(client, fake_heroku, synced_resource, DEV).status_code == 302
+    synced_resource.refresh_from_db()
+    assert synced_resource.access_list_is_fresh()
     assert sso_runs() == 1
 
 
-def test_a_stranger_is_told_why_and_how_to_get_access(client, fake_heroku, heroku_resource):
-    response = log_in(client, fake_heroku, heroku_resource, "stranger@example.com")
+def test_a_stranger_is_told_why_and_how_to_get_access(client, fake_heroku, synced_resource):
+    response = log_in(client, fake_heroku, synced_resource, "stranger@example.com")
     assert response.status_code == 403
     page = response.content.decode()
-    assert "not a collaborator or team member of the app happy-app" in page
-    assert "Ask an owner or admin of happy-app" in page
+    assert "not a collaborator or team member of the app solo-app" in page
+    assert "Ask an owner or admin of solo-app" in page
 
 
 def test_upstream_failure_within_the_grace_period_decides_on_the_stored_list(
-    client, fake_heroku, heroku_resource, settings
+    client, fake_heroku, synced_resource, settings
 ):
     settings.SSO_REFETCH_TIMEOUT = 0.5
     settings.SSO_STALE_GRACE = 3600
-    age_list(heroku_resource, 600)
+    age_list(synced_resource, 600)
     fake_heroku.inject("503")
-    before = list(heroku_resource.grants.values_list("email", "heroku_user_id"))
-    assert log_in(client, fake_heroku, heroku_resource, DEV).status_code == 302
-    assert list(heroku_resource.grants.values_list("email", "heroku_user_id")) == before
+    before = list(synced_resource.grants.values_list("email", "heroku_user_id"))
+    assert log_in(client, fake_heroku, synced_resource, DEV).status_code == 302
+    assert list(synced_resource.grants.values_list("email", "heroku_user_id")) == before
     assert fake_heroku.paths()  # it did ask
     run = SyncRun.objects.get(trigger=SyncRun.Trigger.SSO)
     assert (run.failed, run.synced) == (1, 0)
 
 
 def test_upstream_failure_within_grace_still_denies_someone_not_on_the_stored_list(
-    client, fake_heroku, heroku_resource, settings
+    client, fake_heroku, synced_resource, settings
 ):
     settings.SSO_REFETCH_TIMEOUT = 0.5
-    age_list(heroku_resource, 600)
+    age_list(synced_resource, 600)
     fake_heroku.inject("503")
-    response = log_in(client, fake_heroku, heroku_resource, NEWCOMER)
+    response = log_in(client, fake_heroku, synced_resource, NEWCOMER)
     assert response.status_code == 403
     assert "could not be reached" in response.content.decode()
 
 
 def test_upstream_failure_after_the_grace_period_denies(
-    client, fake_heroku, heroku_resource, settings
+    client, fake_heroku, synced_resource, settings
 ):
     settings.SSO_REFETCH_TIMEOUT = 0.5
     settings.SSO_STALE_GRACE = 3600
-    age_list(heroku_resource, 3601)
+    age_list(synced_resource, 3601)
     fake_heroku.inject("503")
-    response = log_in(client, fake_heroku, heroku_resource, DEV)
+    response = log_in(client, fake_heroku, synced_resource, DEV)
     assert response.status_code == 403
     assert "could not confirm" in response.content.decode()
     assert SESSION_KEY not in client.session
 
 
-def test_a_list_never_synced_has_no_grace(client, fake_heroku, heroku_resource, settings):
+def test_a_list_never_synced_has_no_grace(client, fake_heroku, synced_resource, settings):
     settings.SSO_REFETCH_TIMEOUT = 0.5
-    AddonResource.objects.filter(pk=heroku_resource.pk).update(last_synced_at=None)
+    AddonResource.objects.filter(pk=synced_resource.pk).update(last_synced_at=None)
     fake_heroku.inject("503")
-    assert log_in(client, fake_heroku, heroku_resource, DEV).status_code == 403
+    assert log_in(client, fake_heroku, synced_resource, DEV).status_code == 403
 
 
 def test_a_hanging_heroku_costs_at_most_the_refetch_timeout(
-    client, fake_heroku, heroku_resource, settings
+    client, fake_heroku, synced_resource, hung_heroku, settings
 ):
-    settings.SSO_REFETCH_TIMEOUT = 0.5
-    age_list(heroku_resource, 600)
-    fake_heroku.inject("timeout", delay=5)
-    assert log_in(client, fake_heroku, heroku_resource, DEV).status_code == 302  # within grace
+    # A real hang and a real clock: what is bounded is a wait on a socket. The hang never ends,
+    # so only the deadline can end the wait. Without it, the re-fetch's three attempts would wait
+    # HEROKU_API_TIMEOUT (10 s) each; with the deadline on each attempt but not on the retries,
+    # three times 0.3 s plus 1.5 s of back-off. The bound leaves a loaded machine a second and a
+    # half for the login itself and catches both.
+    settings.SSO_REFETCH_TIMEOUT = 0.3
+    settings.HEROKU_API_URL = hung_heroku.url
+    age_list(synced_resource, 600)
+
+    started = time.monotonic()
+    response = log_in(client, fake_heroku, synced_resource, DEV)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302  # within grace
+    assert hung_heroku.connections == 1  # no retry starts after the deadline
+    assert elapsed < settings.SSO_REFETCH_TIMEOUT + 1.5
+    run = SyncRun.objects.get(trigger=SyncRun.Trigger.SSO)
+    assert (run.failed, run.synced) == (1, 0)
 
 
-def test_an_addon_gone_upstream_is_refused(client, fake_heroku, heroku_resource):
-    age_list(heroku_resource, 301)
-    fake_heroku.world.remove_addon(str(heroku_resource.uuid))
-    response = log_in(client, fake_heroku, heroku_resource, DEV)
+def test_an_addon_gone_upstream_is_refused(client, fake_heroku, synced_resource):
+    age_list(synced_resource, 301)
+    fake_heroku.world.remove_addon(str(synced_resource.uuid))
+    response = log_in(client, fake_heroku, synced_resource, DEV)
     assert response.status_code == 403
     assert "no longer installed" in response.content.decode()
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from addons.models import AccessGrant, AddonResource, Ticket, TicketEvent
 from addons.sso.sessions import SESSION_KEY
-from tests.addons.conftest import HEROKU_EMAIL, sso_form
+from tests.builders import HEROKU_EMAIL, sso_form
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import strategies as st
 
 from addons.models import AccessGrant, AddonResource, UsedSSOToken
-from tests.addons.conftest import HEROKU_EMAIL, HEROKU_USER_ID, SSO_SALT, sso_form
+from tests.builders import HEROKU_EMAIL, HEROKU_USER_ID, SSO_SALT, sso_form
 from tests.hostile import HOSTILE_SETTINGS, field_removals, hostile_text, nasty_text
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from addons.models import AddonResource, UsedSSOToken
 from addons.sso.sessions import SESSION_KEY
-from tests.addons.conftest import HEROKU_EMAIL, HEROKU_USER_ID, sso_form
+from tests.builders import HEROKU_EMAIL, HEROKU_USER_ID, sso_form
 
 pytestmark = pytest.mark.django_db
 

@@ -24,17 +24,17 @@ def recipients():
 
 
 @pytest.fixture
-def watchers(manager, support_agent, muted_agent, member_without_support):
+def watchers(manager, supporter, muted_agent, member_without_support):
     """Four company users: two who get ticket emails, one muted, one without the right."""
-    return [manager.user, support_agent]
+    return [manager.user, supporter.user]
 
 
 def test_a_new_ticket_emails_nobody_before_escalation(
-    watchers, acme_db, django_capture_on_commit_callbacks
+    watchers, addon, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         open_ticket(
-            addon=acme_db,
+            addon=addon,
             subject="Help",
             body="It broke.",
             requester_email="customer@example.org",
@@ -61,17 +61,17 @@ def test_escalation_emails_permitted_users_with_emails_on(
     with django_capture_on_commit_callbacks(execute=True):
         escalate_ticket(ticket=new_ticket)
 
-    assert recipients() == ["manager@example.com", "sam.support@example.com"]
+    assert recipients() == ["manager@example.com", "support@example.com"]
     # They learn of the ticket now, so the email carries what the requester wrote.
     assert "Queries take 10 s since this morning." in mail.outbox[0].body
 
 
 def test_opening_with_escalate_emails_each_company_user_once(
-    watchers, acme_db, django_capture_on_commit_callbacks
+    watchers, addon, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(
-            addon=acme_db,
+            addon=addon,
             subject="Help",
             body="It broke.",
             requester_email="customer@example.org",
@@ -79,7 +79,7 @@ def test_opening_with_escalate_emails_each_company_user_once(
             escalate=True,
         )
 
-    assert recipients() == ["manager@example.com", "sam.support@example.com"]
+    assert recipients() == ["manager@example.com", "support@example.com"]
     assert all(f"#{ticket.number}" in message.subject for message in mail.outbox)
     assert all("escalated" in message.subject for message in mail.outbox)
 
@@ -97,13 +97,13 @@ def test_opening_with_escalate_emails_each_company_user_once(
 def test_after_escalation_every_event_emails_the_others(
     watchers, escalated_ticket, change, requester_emailed, django_capture_on_commit_callbacks
 ):
-    manager_user, support_agent = watchers
+    manager_user, supporter = watchers
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        change(escalated_ticket, support_agent)
+        change(escalated_ticket, supporter)
 
-    expected = ["manager@example.com"]  # not the support_agent: they acted
+    expected = ["manager@example.com"]  # not the supporter: they acted
     if requester_emailed:
         expected.insert(0, "customer@example.org")
     assert recipients() == expected
@@ -114,9 +114,7 @@ def test_an_internal_note_never_reaches_the_requester(
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        add_internal_note(
-            ticket=escalated_ticket, body="Customer is on a legacy acme_db_plan.", actor=None
-        )
+        add_internal_note(ticket=escalated_ticket, body="Customer is on a legacy plan.", actor=None)
 
     assert "customer@example.org" not in recipients()
     assert not Notification.objects.filter(email="customer@example.org").exists()
@@ -129,7 +127,7 @@ def test_the_requester_replying_is_not_emailed_their_own_reply(
     with django_capture_on_commit_callbacks(execute=True):
         reply_as_requester(ticket=escalated_ticket, body="Still slow.")
 
-    assert recipients() == ["manager@example.com", "sam.support@example.com"]
+    assert recipients() == ["manager@example.com", "support@example.com"]
 
 
 def test_switching_emails_off_stops_them(
@@ -145,18 +143,18 @@ def test_switching_emails_off_stops_them(
 
 
 def test_the_setting_is_per_company(
-    watchers, escalated_ticket, rival_company, django_capture_on_commit_callbacks
+    watchers, escalated_ticket, other_company, django_capture_on_commit_callbacks
 ):
-    # The support_agent mutes another company; this company's tickets still reach them.
+    # The supporter mutes another company; this company's tickets still reach them.
     CompanyUser.objects.create(
-        company=rival_company, user=watchers[1], notify_on_ticket_events=False
+        company=other_company, user=watchers[1], notify_on_ticket_events=False
     )
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         add_internal_note(ticket=escalated_ticket, body="Note.", actor=None)
 
-    assert recipients() == ["manager@example.com", "sam.support@example.com"]
+    assert recipients() == ["manager@example.com", "support@example.com"]
 
 
 def test_a_revoked_user_gets_nothing_after_revocation(
@@ -186,7 +184,7 @@ def test_a_user_revoked_while_their_email_waits_in_the_outbox_never_gets_it(
 
     assert recipients() == ["manager@example.com"]
     waiting = Notification.objects.get(
-        email="sam.support@example.com", subject__contains="internal note"
+        email="support@example.com", subject__contains="internal note"
     )
     assert waiting.status == Notification.Status.FAILED
     assert "no longer" in waiting.last_error
@@ -202,7 +200,7 @@ def test_one_notification_row_per_recipient_keyed_by_the_event(
     assert sorted(rows.values_list("email", flat=True)) == [
         "customer@example.org",
         "manager@example.com",
-        "sam.support@example.com",
+        "support@example.com",
     ]
 
 
@@ -217,7 +215,7 @@ def test_company_email_has_subject_link_and_both_parts(
 
     (message,) = mail.outbox
     number = escalated_ticket.number
-    assert message.subject == f"[Acme DB] Ticket #{number} internal note: Database is slow"
+    assert message.subject == f"[Acme Search] Ticket #{number} internal note: Database is slow"
     link = f"{settings.SITE_URL}/tickets/{number}/"
     text = message.body
     html = message.alternatives[0].content
@@ -240,15 +238,15 @@ def test_requester_copy_has_the_reply_but_no_internal_link_or_note(
         reply_to_ticket(ticket=escalated_ticket, body="Please retry now.", actor=watchers[1])
 
     (message,) = [m for m in mail.outbox if m.to == ["customer@example.org"]]
-    assert message.subject == f"[Acme DB] Your ticket #{escalated_ticket.number}: new reply"
-    acme_db = escalated_ticket.addon
+    assert message.subject == f"[Acme Search] Your ticket #{escalated_ticket.number}: new reply"
+    addon = escalated_ticket.addon
     for part in (message.body, message.alternatives[0].content):
         assert "Please retry now." in part
         assert settings.SITE_URL not in part
         assert "/tickets/" not in part
         assert "INTERNAL-ONLY" not in part
-        assert acme_db.api_password not in part
-        assert acme_db.sso_salt not in part
+        assert addon.api_password not in part
+        assert addon.sso_salt not in part
 
 
 def test_requester_status_email_names_the_new_status(

@@ -16,9 +16,9 @@ URL = "/tickets/intake"
 
 
 @pytest.fixture
-def payload(acme_db):
+def payload(addon):
     return {
-        "addon": acme_db.slug,
+        "addon": addon.slug,
         "subject": "Backups failing",
         "body": "The nightly backup job exits with code 3.",
         "requester_email": "Ops@Customer.example",
@@ -39,8 +39,8 @@ def assert_refused(response, status):
     assert not TicketEvent.objects.exists()
 
 
-def test_a_good_token_opens_a_ticket(client, payload, intake_token, acme_db_resource):
-    payload |= {"resource": str(acme_db_resource.uuid), "priority": "high"}
+def test_a_good_token_opens_a_ticket(client, payload, intake_token, resource):
+    payload |= {"resource": str(resource.uuid), "priority": "high"}
 
     response = post(client, payload, intake_token)
 
@@ -48,7 +48,7 @@ def test_a_good_token_opens_a_ticket(client, payload, intake_token, acme_db_reso
     ticket = Ticket.objects.get()
     assert response.json() == {"id": ticket.pk, "number": ticket.number}
     assert response["Location"] == f"/tickets/{ticket.pk}/"
-    assert ticket.resource == acme_db_resource
+    assert ticket.resource == resource
     assert ticket.priority == "high"
     assert ticket.requester_email == "ops@customer.example"
     assert ticket.escalated_at is None
@@ -93,14 +93,14 @@ def test_a_wrong_token_is_401(client, payload, intake_token):
     assert_refused(post(client, payload, intake_token + "x"), 401)
 
 
-def test_an_addon_without_a_token_accepts_none(client, payload, acme_db):
-    assert acme_db.intake_token_hash == ""
+def test_an_addon_without_a_token_accepts_none(client, payload, addon):
+    assert addon.intake_token_hash == ""
 
     assert_refused(post(client, payload, "anything"), 401)
 
 
-def test_another_addons_token_cannot_post_to_this_addon(client, payload, intake_token, rival_addon):
-    other_token = rotate_intake_token(addon=rival_addon)
+def test_another_addons_token_cannot_post_to_this_addon(client, payload, intake_token, other_addon):
+    other_token = rotate_intake_token(addon=other_addon)
 
     assert_refused(post(client, payload, other_token), 401)
 
@@ -173,14 +173,12 @@ def test_a_missing_field_is_422(client, payload, intake_token, field):
 
 
 def test_a_resource_of_another_addon_is_refused(
-    client, payload, intake_token, rival_addon, acme_db_resource
+    client, payload, intake_token, other_addon, resource
 ):
-    acme_db_resource.addon = rival_addon
-    acme_db_resource.save()
+    resource.addon = other_addon
+    resource.save()
 
-    assert_refused(
-        post(client, payload | {"resource": str(acme_db_resource.uuid)}, intake_token), 422
-    )
+    assert_refused(post(client, payload | {"resource": str(resource.uuid)}, intake_token), 422)
 
 
 def test_get_is_405(client):
@@ -206,18 +204,18 @@ def test_a_failure_while_writing_leaves_no_row(client, payload, intake_token, mo
     assert not Notification.objects.exists()
 
 
-def test_set_intake_token_prints_a_token_that_works(client, payload, acme_db, capsys):
-    call_command("set_intake_token", acme_db.slug)
+def test_set_intake_token_prints_a_token_that_works(client, payload, addon, capsys):
+    call_command("set_intake_token", addon.slug)
     token = capsys.readouterr().out.strip()
 
-    acme_db.refresh_from_db()
-    assert token not in acme_db.intake_token_hash
-    assert acme_db.intake_token_matches(token)
+    addon.refresh_from_db()
+    assert token not in addon.intake_token_hash
+    assert addon.intake_token_matches(token)
     assert post(client, payload, token).status_code == 201
 
 
-def test_set_intake_token_replaces_the_old_token(client, payload, intake_token, acme_db):
-    call_command("set_intake_token", acme_db.slug)
+def test_set_intake_token_replaces_the_old_token(client, payload, intake_token, addon):
+    call_command("set_intake_token", addon.slug)
 
     assert_refused(post(client, payload, intake_token), 401)
 

@@ -20,13 +20,13 @@ FIELDS = ["addon", "subject", "body", "requester_email", "resource", "priority",
 
 
 @pytest.fixture
-def intake_payload(acme_db, acme_db_resource):
+def intake_payload(addon, resource):
     return {
-        "addon": acme_db.slug,
+        "addon": addon.slug,
         "subject": "Backups failing",
         "body": "The nightly backup job exits with code 3.",
         "requester_email": "ops@customer.example",
-        "resource": str(acme_db_resource.uuid),
+        "resource": str(resource.uuid),
     }
 
 
@@ -121,7 +121,7 @@ def test_any_addon_and_token_are_401(client, intake_payload, intake_token, addon
     ),
 )
 def test_any_bytes_with_any_content_type_are_refused(
-    client, intake_token, acme_db, raw, content_type
+    client, intake_token, addon, raw, content_type
 ):
     before = counts()
 

@@ -16,10 +16,10 @@ def detail(ticket):
     return reverse("addons:ticket-detail", args=[ticket.pk])
 
 
-def make_tickets(acme_db, count):
+def make_tickets(addon, count):
     for n in range(count):
         open_ticket(
-            addon=acme_db,
+            addon=addon,
             subject=f"Problem {n}",
             body="Details.",
             requester_email=f"c{n}@example.org",
@@ -46,7 +46,7 @@ def test_anonymous_cannot_post(client, new_ticket):
 
 
 def test_a_member_without_support_tickets_gets_403(client, member_without_support, new_ticket):
-    client.force_login(member_without_support)
+    client.force_login(member_without_support.user)
 
     assert client.get(LIST).status_code == 403
     assert client.get(detail(new_ticket)).status_code == 403
@@ -55,8 +55,8 @@ def test_a_member_without_support_tickets_gets_403(client, member_without_suppor
     assert new_ticket.events.count() == 1
 
 
-def test_another_companys_member_gets_404_for_the_ticket(client, rival_agent, new_ticket):
-    client.force_login(rival_agent)
+def test_another_companys_member_gets_404_for_the_ticket(client, other_company_user, new_ticket):
+    client.force_login(other_company_user.user)
 
     assert client.get(detail(new_ticket)).status_code == 404
     response = client.post(detail(new_ticket), {"action": "message", "body": "x"})
@@ -65,9 +65,9 @@ def test_another_companys_member_gets_404_for_the_ticket(client, rival_agent, ne
 
 
 def test_another_companys_member_does_not_see_the_ticket_in_their_list(
-    client, rival_agent, new_ticket
+    client, other_company_user, new_ticket
 ):
-    client.force_login(rival_agent)
+    client.force_login(other_company_user.user)
 
     response = client.get(LIST)
 
@@ -75,8 +75,8 @@ def test_another_companys_member_does_not_see_the_ticket_in_their_list(
     assert list(response.context["tickets"]) == []
 
 
-def test_a_permitted_member_sees_the_list_and_the_ticket(client, support_agent, new_ticket):
-    client.force_login(support_agent)
+def test_a_permitted_member_sees_the_list_and_the_ticket(client, supporter, new_ticket):
+    client.force_login(supporter.user)
 
     response = client.get(LIST)
     assert response.status_code == 200
@@ -89,30 +89,30 @@ def test_a_permitted_member_sees_the_list_and_the_ticket(client, support_agent, 
     assert response.content.count(b"<h1") == 1
 
 
-def test_a_revoked_user_loses_access_at_once(client, support_agent, new_ticket):
-    client.force_login(support_agent)
-    CompanyUser.objects.filter(user=support_agent).delete()
+def test_a_revoked_user_loses_access_at_once(client, supporter, new_ticket):
+    client.force_login(supporter.user)
+    CompanyUser.objects.filter(user=supporter.user).delete()
 
     assert client.get(LIST).status_code == 403
     assert client.get(detail(new_ticket)).status_code == 404
 
 
-def test_an_unknown_ticket_is_404(client, support_agent):
-    client.force_login(support_agent)
+def test_an_unknown_ticket_is_404(client, supporter):
+    client.force_login(supporter.user)
 
     assert client.get("/tickets/999999/").status_code == 404
 
 
 def test_a_user_of_two_companies_sees_both_companies_tickets(
-    client, support_agent, new_ticket, rival_company, rival_addon
+    client, supporter, new_ticket, other_company, other_addon
 ):
-    CompanyUser.objects.create(company=rival_company, user=support_agent)
-    make_tickets(rival_addon, 1)
-    client.force_login(support_agent)
+    CompanyUser.objects.create(company=other_company, user=supporter.user)
+    make_tickets(other_addon, 1)
+    client.force_login(supporter.user)
 
     response = client.get(LIST)
 
-    assert {t.addon.slug for t in response.context["tickets"]} == {"acme-db", "globex-mq"}
+    assert {t.addon.slug for t in response.context["tickets"]} == {"acme-search", "other-cache"}
 
 
 # The list --------------------------------------------------------------------------------------
@@ -124,14 +124,14 @@ def test_a_user_of_two_companies_sees_both_companies_tickets(
         ({"priority": "high"}, ["Problem 1"]),
         ({"status": "new", "priority": "normal"}, ["Problem 2", "Problem 0"]),
         ({"status": "solved"}, []),
-        ({"addon": "acme-db"}, ["Problem 2", "Problem 1", "Problem 0"]),
-        ({"addon": "globex-mq"}, ["Problem 2", "Problem 1", "Problem 0"]),  # not theirs: ignored
+        ({"addon": "acme-search"}, ["Problem 2", "Problem 1", "Problem 0"]),
+        ({"addon": "other-cache"}, ["Problem 2", "Problem 1", "Problem 0"]),  # not theirs: ignored
         ({"priority": "bogus"}, ["Problem 2", "Problem 1", "Problem 0"]),
     ],
 )
-def test_the_list_filters(client, support_agent, acme_db, rival_addon, query, subjects):
-    make_tickets(acme_db, 3)
-    client.force_login(support_agent)
+def test_the_list_filters(client, supporter, addon, other_addon, query, subjects):
+    make_tickets(addon, 3)
+    client.force_login(supporter.user)
 
     response = client.get(LIST, query)
 
@@ -140,14 +140,14 @@ def test_the_list_filters(client, support_agent, acme_db, rival_addon, query, su
 
 @pytest.mark.parametrize("count", [5, 50])
 def test_the_list_runs_a_fixed_number_of_queries(
-    client, support_agent, acme_db, acme_db_resource, count, django_assert_num_queries
+    client, supporter, addon, resource, count, django_assert_num_queries
 ):
-    make_tickets(acme_db, count)
-    Ticket.objects.update(resource=acme_db_resource)
-    client.force_login(support_agent)
+    make_tickets(addon, count)
+    Ticket.objects.update(resource=resource)
+    client.force_login(supporter.user)
 
     # session, user, memberships, add-ons for the filter, count, page of tickets (with add-on and
-    # acme_db_resource joined)
+    # resource joined)
     with django_assert_num_queries(6):
         response = client.get(LIST, {"priority": "high"} if count == 50 else {})
     assert response.status_code == 200
@@ -156,8 +156,8 @@ def test_the_list_runs_a_fixed_number_of_queries(
 # The ticket page's forms -----------------------------------------------------------------------
 
 
-def test_a_public_reply_is_saved_and_shown(client, support_agent, new_ticket):
-    client.force_login(support_agent)
+def test_a_public_reply_is_saved_and_shown(client, supporter, new_ticket):
+    client.force_login(supporter.user)
 
     response = client.post(
         detail(new_ticket), {"action": "message", "body": "Fixed now.", "visibility": "public"}
@@ -165,20 +165,20 @@ def test_a_public_reply_is_saved_and_shown(client, support_agent, new_ticket):
 
     assert response.status_code == 302
     event = new_ticket.events.last()
-    assert (event.kind, event.body, event.actor) == ("public_reply", "Fixed now.", support_agent)
+    assert (event.kind, event.body, event.actor) == ("public_reply", "Fixed now.", supporter.user)
     assert b"Fixed now." in client.get(detail(new_ticket)).content
 
 
-def test_an_internal_note_is_saved(client, support_agent, new_ticket):
-    client.force_login(support_agent)
+def test_an_internal_note_is_saved(client, supporter, new_ticket):
+    client.force_login(supporter.user)
 
     client.post(detail(new_ticket), {"action": "message", "body": "Hm.", "visibility": "internal"})
 
     assert new_ticket.events.last().kind == "internal_note"
 
 
-def test_status_and_priority_change(client, support_agent, new_ticket):
-    client.force_login(support_agent)
+def test_status_and_priority_change(client, supporter, new_ticket):
+    client.force_login(supporter.user)
 
     client.post(detail(new_ticket), {"action": "status", "status": "pending"})
     client.post(detail(new_ticket), {"action": "priority", "priority": "urgent"})
@@ -200,9 +200,9 @@ def test_status_and_priority_change(client, support_agent, new_ticket):
     ],
 )
 def test_bad_input_shows_the_form_again_with_a_message(
-    client, support_agent, new_ticket, data, message
+    client, supporter, new_ticket, data, message
 ):
-    client.force_login(support_agent)
+    client.force_login(supporter.user)
 
     response = client.post(detail(new_ticket), data)
 
@@ -211,8 +211,8 @@ def test_bad_input_shows_the_form_again_with_a_message(
     assert new_ticket.events.count() == 1
 
 
-def test_a_closed_ticket_takes_nothing_more(client, support_agent, closed_ticket):
-    client.force_login(support_agent)
+def test_a_closed_ticket_takes_nothing_more(client, supporter, closed_ticket):
+    client.force_login(supporter.user)
     events = closed_ticket.events.count()
 
     page = client.get(detail(closed_ticket))
@@ -226,8 +226,8 @@ def test_a_closed_ticket_takes_nothing_more(client, support_agent, closed_ticket
     assert closed_ticket.events.count() == events
 
 
-def test_pages_have_labels_and_no_inline_script_or_style(client, support_agent, new_ticket):
-    client.force_login(support_agent)
+def test_pages_have_labels_and_no_inline_script_or_style(client, supporter, new_ticket):
+    client.force_login(supporter.user)
 
     for url in (LIST, detail(new_ticket)):
         html = client.get(url).content.decode()
