@@ -1,26 +1,18 @@
-"""Account pages, the provider home and the Company tab. Each view validates, calls one service, and
-redirects; the rules live in accounts.services."""
+"""The Company tab: create a company, its users, their rights, invitations, revocations."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import CreateView, FormView, TemplateView
+from django.views.generic import FormView, TemplateView
 
-from accounts import services, throttling
-from accounts.addresses import normalize_email
+from accounts import services
 from accounts.exceptions import (
     AlreadyMemberError,
-    InvalidInvitationLinkError,
     InvitationError,
-    InvitationForAnotherEmailError,
     LastManagerError,
     NoProviderAccountError,
     NotAMemberError,
@@ -30,108 +22,15 @@ from accounts.forms import (
     CompanyForm,
     CompanyUserForm,
     PermissionsForm,
-    SignupForm,
     TicketNotificationsForm,
 )
 from accounts.mixins import CompanyMemberMixin
 from accounts.models import AuditEvent, CompanyUser, Invitation
 from accounts.permissions import Permission
 from accounts.signals import revocation_notices
+from accounts.views.common import InvalidFormStatusMixin, render_error
 
 RECENT_AUDIT_EVENTS = 20
-
-
-def safe_next_url(request, default: str) -> str:
-    """Return the `next` parameter when it points at this site, else DEFAULT."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
-def render_error(request, *, title: str, message: str, status: int, back_url: str = ""):
-    """Render the error page with STATUS: a clear message, never a traceback."""
-    return render(
-        request,
-        "accounts/error.html",
-        {"title": title, "message": message, "back_url": back_url},
-        status=status,
-    )
-
-
-def login_lockout(request, response=None, credentials=None):
-    """Answer a login refused by django-axes: 429 and when to try again (portal and admin)."""
-    minutes = throttling.cooloff_minutes(settings.AXES_COOLOFF_TIME)
-    return render_error(
-        request,
-        title="Too many failed login attempts",
-        message=f"Too many failed login attempts; try again in {minutes} minutes.",
-        status=429,
-    )
-
-
-def invitation_links_throttled(request):
-    """Answer an invitation link from an address that tried too many bad ones: 429."""
-    minutes = throttling.cooloff_minutes(settings.INVITATION_LINK_COOLOFF)
-    return render_error(
-        request,
-        title="Too many invalid invitation links",
-        message="Too many invalid invitation links were tried from your address; "
-        f"try again in {minutes} minutes.",
-        status=429,
-    )
-
-
-class InvalidFormStatusMixin:
-    """Re-render an invalid form with 400, so that a client can tell it was refused."""
-
-    def form_invalid(self, form, status: int = 400, **context):
-        return self.render_to_response(self.get_context_data(form=form, **context), status=status)
-
-
-def home(request):
-    if request.user.is_authenticated:
-        return redirect("provider-home")
-    return redirect("login")
-
-
-class SignupView(InvalidFormStatusMixin, CreateView):
-    form_class = SignupForm
-    template_name = "accounts/signup.html"
-    extra_context = {"title": "Sign up"}
-
-    def form_valid(self, form):
-        user = form.save()
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Your account is ready.")
-        return redirect(safe_next_url(self.request, reverse("provider-home")))
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(next=safe_next_url(self.request, ""), **kwargs)
-
-
-class ProviderHomeView(LoginRequiredMixin, TemplateView):
-    template_name = "accounts/provider_home.html"
-    extra_context = {"title": "Provider home"}
-
-    def get_context_data(self, **kwargs):
-        memberships = self.request.user.memberships.select_related("company").order_by(
-            "company__name"
-        )
-        return super().get_context_data(
-            memberships=memberships, company_form=CompanyForm(), **kwargs
-        )
-
-
-class JoinProviderProgramView(LoginRequiredMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request):
-        services.join_provider_program(user=request.user)
-        messages.success(request, "You have joined the Provider Program.")
-        return redirect(safe_next_url(request, reverse("provider-home")))
 
 
 class CompanyCreateView(LoginRequiredMixin, InvalidFormStatusMixin, FormView):
@@ -344,67 +243,3 @@ class TicketNotificationsView(CompanyMemberMixin, View):
         state = "on" if enabled else "off"
         messages.success(request, f"Emails about ticket events are {state} for you.")
         return redirect(self.company)
-
-
-class InvitationAcceptView(View):
-    """GET shows what the invitation grants; only a POST uses it up (mail scanners only GET)."""
-
-    template_name = "accounts/invitation_accept.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        # Blocked before the token is looked at, so that a blocked address learns nothing.
-        if throttling.invitation_links_blocked(request):
-            return invitation_links_throttled(request)
-        return super().dispatch(request, *args, **kwargs)
-
-    def invitation_error(self, request, exc: InvitationError):
-        if isinstance(exc, InvalidInvitationLinkError):
-            throttling.record_bad_invitation_link(request)
-            status = 404
-        elif isinstance(exc, InvitationForAnotherEmailError):
-            status = 403
-        else:
-            status = 410
-        return render_error(
-            request, title="This invitation can't be used", message=str(exc), status=status
-        )
-
-    def get(self, request, token):
-        try:
-            invitation = services.get_invitation_for_token(token)
-        except InvitationError as exc:
-            return self.invitation_error(request, exc)
-        user = request.user
-        return render(
-            request,
-            self.template_name,
-            {
-                "title": f"Join {invitation.company.name}",
-                "invitation": invitation,
-                "token": token,
-                "email_matches": user.is_authenticated
-                and normalize_email(user.email) == normalize_email(invitation.email),
-            },
-        )
-
-    def post(self, request, token):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        try:
-            company_user = services.accept_invitation(token=token, user=request.user)
-        except NotInProviderProgramError as exc:
-            return render_error(
-                request,
-                title="Join the Provider Program first",
-                message=str(exc),
-                status=403,
-                back_url=request.get_full_path(),
-            )
-        except AlreadyMemberError as exc:
-            return render_error(
-                request, title="Already a company user", message=str(exc), status=409
-            )
-        except InvitationError as exc:
-            return self.invitation_error(request, exc)
-        messages.success(request, f"You are now a user of {company_user.company}.")
-        return redirect(company_user.company)
