@@ -426,16 +426,21 @@ def leak_search(django_db_setup, django_db_blocker) -> LeakSearch:
         FakeHeroku() as fake,
         override_settings(HEROKU_API_URL=fake.url, HEROKU_ID_URL=fake.url, SYNC_CONCURRENCY=1),
         every_log_record() as logs,
-        transaction.atomic(),
     ):
         cache.clear()
         mail.outbox.clear()
         try:
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                world = build_world()
-            return LeakScenario(world, fake, logs).run()
+            with transaction.atomic():
+                try:
+                    with TestCase.captureOnCommitCallbacks(execute=True):
+                        world = build_world()
+                    return LeakScenario(world, fake, logs).run()
+                finally:
+                    transaction.set_rollback(True)
         finally:
-            transaction.set_rollback(True)
+            # Outside any test's database fixture (these tests use none), so leave no session
+            # behind: the test database cannot be dropped at the end while one is open.
+            connection.close()
             mail.outbox.clear()
             cache.clear()
 
