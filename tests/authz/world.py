@@ -134,7 +134,7 @@ def _company(
         company=company,
         email=f"invitee@{domain}",
         permissions={Permission.SUPPORT_TICKETS},
-        invited_by=manager.user,
+        actor=services.CompanyUserActor(manager),
     )
     return CompanyWorld(
         company=company,
