@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.manifests import services as manifests
-from tests.authz.world import PASSWORD, ROLE_WITHOUT, World, sso_login_form
+from tests.authz.world import (
+    LIMITED_MANAGERS,
+    PASSWORD,
+    ROLE_WITHOUT,
+    USERS_AND_TICKETS_MANAGER,
+    USERS_MANAGER,
+    World,
+    sso_login_form,
+)
 
 # Roles ------------------------------------------------------------------------------------------
 ANONYMOUS = "anonymous"
@@ -22,6 +30,8 @@ MANAGER = "manager"  # every right at acme: the control that the page works at a
 OTHER_COMPANY_MANAGER = "other_company_manager"  # every right at rival, none at acme
 OPERATOR = "operator"  # is_staff superuser, nobody's company user
 WITHOUT = ROLE_WITHOUT  # Permission -> "without:<permission>": every right at acme but that one
+# Managers without the other rights: "manage company users" only, and that with support_tickets.
+LIMITED = (USERS_MANAGER, USERS_AND_TICKETS_MANAGER)
 # A Heroku user with a session from a real POST /sso/login to acme's resource: no portal login.
 SSO_USER = "sso_dashboard_user"
 
@@ -29,6 +39,7 @@ ROLES = (
     ANONYMOUS,
     MANAGER,
     *WITHOUT.values(),
+    *LIMITED,
     OTHER_COMPANY_MANAGER,
     OPERATOR,
     SSO_USER,
@@ -37,6 +48,7 @@ ROLES = (
 RIGHTS_AT_ACME = {
     MANAGER: ALL_PERMISSIONS,
     **{role: ALL_PERMISSIONS - {permission} for permission, role in WITHOUT.items()},
+    **LIMITED_MANAGERS,
 }
 
 
@@ -302,6 +314,7 @@ PORTAL_ENTRIES = [
                 OK,
                 anonymous=LOGIN,
                 without__support_tickets=FORBIDDEN,
+                users_manager=FORBIDDEN,
                 operator=FORBIDDEN,
             )
         },
