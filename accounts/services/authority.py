@@ -13,8 +13,8 @@ explicitly in which capacity its caller acts; the services never guess it from a
   own.
 
 The rule itself is `check_change_of_rights`, a pure function: the services call it on rows they
-have locked, and the portal's forms call it (through `rights_to_offer`) to offer only what it
-allows.
+have locked. `rights_to_offer` is what it allows, as the portal's forms offer it (a test holds
+the two to each other).
 """
 
 from dataclasses import dataclass

@@ -32,6 +32,7 @@ from accounts import services
 from accounts.exceptions import NotPermittedError
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
 from accounts.permissions import ALL_PERMISSIONS, Permission
+from accounts.services.authority import check_change_of_rights, rights_to_offer
 from tests.builders import make_provider
 
 USERS = Permission.MANAGE_COMPANY_USERS
@@ -241,3 +242,16 @@ def test_the_table_covers_every_set_of_rights_and_both_answers():
     for action in ACTIONS:
         answers = {allowed(a, h, r) for a, h, r in (c.values for c in CASES) if a == action}
         assert answers == {True, False}, action
+
+
+@pytest.mark.parametrize("held", EVERY_SET, ids=name)
+def test_the_forms_offer_exactly_what_the_rule_allows(held):
+    """`rights_to_offer` (what a form lets one tick) against the rule, for every starting set."""
+    for own, before in [(True, held), *((False, before) for before in EVERY_SET)]:
+        if not own and USERS not in held:
+            continue  # the page itself is refused
+        offered = rights_to_offer(held=held, before=before, own=own)
+        check_change_of_rights(held=held, before=before, after=offered, own=own)
+        for extra in set(Permission) - offered:
+            with pytest.raises(NotPermittedError):
+                check_change_of_rights(held=held, before=before, after=offered | {extra}, own=own)
