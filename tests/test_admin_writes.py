@@ -47,7 +47,8 @@ HOW_WRITTEN: dict[type, dict[str, ModuleType | str]] = {
         "change": accounts_services,
         "delete": accounts_services,
     },
-    # Added and revoked on the admin's own pages and actions, which call accounts.services.
+    # Added, given rights and revoked on the admin's own pages and actions, which call
+    # accounts.services.
     CompanyUser: {},
     # Sent, resent and cancelled by the admin's own pages and actions, through accounts.services.
     Invitation: {},

@@ -126,7 +126,12 @@ class AddonResourceAdmin(admin.ModelAdmin):
             resource.get_sync_status_display(),
         )
 
-    @admin.action(description="Sync access list now")
+    def has_sync_permission(self, request):
+        # The rows are read-only here (has_change_permission), but queueing a sync changes them:
+        # it needs the model's change permission, not just view.
+        return request.user.has_perm("addons.change_addonresource")
+
+    @admin.action(description="Sync access list now", permissions=["sync"])
     def sync_now(self, request, queryset):
         """Queue the sync of the selected resources, in chunks, for the django-q2 workers.
 

@@ -42,6 +42,16 @@ ACME_MARKERS = (
 )
 
 ROLE_WITHOUT = {p: f"without:{p.value}" for p in Permission}
+# Managers without the other rights: they may add and remove other company users, but give only
+# the rights they hold (issue 13).
+USERS_MANAGER = "users_manager"
+USERS_AND_TICKETS_MANAGER = "users_and_tickets_manager"
+LIMITED_MANAGERS = {
+    USERS_MANAGER: frozenset({Permission.MANAGE_COMPANY_USERS}),
+    USERS_AND_TICKETS_MANAGER: frozenset(
+        {Permission.MANAGE_COMPANY_USERS, Permission.SUPPORT_TICKETS}
+    ),
+}
 
 # The Heroku user on the access list of acme's resource, who logs in to its dashboard by SSO.
 DASHBOARD_USER_ID = "3c9e1f2a-7b4d-4e8a-9a1c-5d6f7e8a9b0c"
@@ -134,7 +144,7 @@ def _company(
         company=company,
         email=f"invitee@{domain}",
         permissions={Permission.SUPPORT_TICKETS},
-        invited_by=manager.user,
+        actor=services.CompanyUserActor(manager),
     )
     return CompanyWorld(
         company=company,
@@ -204,6 +214,12 @@ def build_world() -> World:
             user=user,
             permissions=ALL_PERMISSIONS - {permission},
             added_by=acme.manager.user,
+        )
+        world.users[role] = user
+    for role, rights in LIMITED_MANAGERS.items():
+        user = _provider(f"{role.replace('_', '-')}@acme.example")
+        CompanyUser.objects.create(
+            company=acme.company, user=user, permissions=rights, added_by=acme.manager.user
         )
         world.users[role] = user
     return world
