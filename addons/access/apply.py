@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
 from addons.access.fetch import FetchResult
 from addons.access.outcomes import ResourceOutcome, Status
 from addons.access.rows import RowWriter
@@ -25,15 +25,11 @@ from addons.models import AccessChange, AccessGrant, AddonResource, PlatformResp
 
 logger = logging.getLogger(__name__)
 
-# The removal-share check applies only to lists at least this long: removing 2 of 3 is normal.
-REMOVAL_CHECK_MIN_LIST = 4
-
-
 # Applying (the calling thread only) ---------------------------------------------------------
 
 
 def apply_batch(
-    results: list[FetchResult], *, run: SyncRun | None, dry_run: bool, force: bool
+    results: list[FetchResult], *, run: SyncRun | None, dry_run: bool
 ) -> list[ResourceOutcome]:
     """Apply RESULTS in one transaction, each resource in a savepoint of its own.
 
@@ -45,12 +41,10 @@ def apply_batch(
     if not results:  # the wait timed out to renew the claims; nothing to write
         return []
     if len(results) == 1:
-        return [_apply_safely(results[0], run=run, dry_run=dry_run, force=force)]
+        return [_apply_safely(results[0], run=run, dry_run=dry_run)]
     try:
         with transaction.atomic():
-            return [
-                _apply_safely(result, run=run, dry_run=dry_run, force=force) for result in results
-            ]
+            return [_apply_safely(result, run=run, dry_run=dry_run) for result in results]
     except DatabaseError as exc:
         logger.exception("could not commit the access lists of %d resources", len(results))
         error = f"database error: {type(exc).__name__}"
@@ -60,10 +54,10 @@ def apply_batch(
         ]
 
 
-def _apply_safely(result: FetchResult, *, run, dry_run, force) -> ResourceOutcome:
+def _apply_safely(result: FetchResult, *, run, dry_run) -> ResourceOutcome:
     """Apply RESULT; a database error fails this resource, not the run."""
     try:
-        return apply_fetch(result, run=run, dry_run=dry_run, force=force)
+        return apply_fetch(result, run=run, dry_run=dry_run)
     except DatabaseError as exc:
         resource = result.job.resource
         logger.exception("could not store the access list of %s", resource.uuid)
@@ -73,7 +67,7 @@ def _apply_safely(result: FetchResult, *, run, dry_run, force) -> ResourceOutcom
 
 
 def apply_fetch(
-    result: FetchResult, *, run: SyncRun | None, dry_run: bool = False, force: bool = False
+    result: FetchResult, *, run: SyncRun | None, dry_run: bool = False
 ) -> ResourceOutcome:
     """Write RESULT for its resource in one transaction and return the outcome."""
     now = timezone.now()
@@ -81,17 +75,17 @@ def apply_fetch(
         tokens = _token_fields(result.job.credentials)
         if result.gone:
             return _mark_deprovisioned(result, tokens, now=now, dry_run=dry_run)
+        if result.refused:
+            return _record_refusal(result, tokens, reason=result.error, dry_run=dry_run)
         if result.error:
             return _record_failure(result, tokens, dry_run=dry_run)
         if not dry_run and _answered_unchanged(result):
             return _confirm_unchanged(result, tokens, now=now)
-        stored = _stored_grants(result.job.resource)
-        diff = AccessDiff.between(stored, result.people)
-        reason = "" if force else refusal_reason(result, len(stored), len(diff.removed))
+        if reason := refusal_reason(result):
+            return _record_refusal(result, tokens, reason=reason, dry_run=dry_run)
+        diff = AccessDiff.between(_stored_grants(result.job.resource), result.people)
         if dry_run:
-            return _report_diff(result, tokens, diff=diff, reason=reason)
-        if reason:
-            return _record_refusal(result, tokens, reason=reason)
+            return _report_diff(result, tokens, diff=diff)
         return _write(result, tokens, diff=diff, run=run, now=now)
 
 
@@ -143,32 +137,30 @@ def _confirm_unchanged(result: FetchResult, tokens: dict, *, now: datetime) -> R
     return ResourceOutcome.of(resource, Status.UNCHANGED)
 
 
-def _report_diff(
-    result: FetchResult, tokens: dict, *, diff: AccessDiff, reason: str
-) -> ResourceOutcome:
-    """Report what a dry run would change, or why it would refuse; write no access list."""
+def _report_diff(result: FetchResult, tokens: dict, *, diff: AccessDiff) -> ResourceOutcome:
+    """Report what a dry run would change; write no access list."""
     resource = result.job.resource
     _keep_refreshed_tokens(resource, tokens)
-    if reason:
-        status = Status.REFUSED
-    else:
-        status = Status.UNCHANGED if diff.empty else Status.SYNCED
     return ResourceOutcome.of(
         resource,
-        status,
+        Status.UNCHANGED if diff.empty else Status.SYNCED,
         added=len(diff.added),
         removed=len(diff.removed),
-        error=reason,
         diff=diff.signed,
     )
 
 
-def _record_refusal(result: FetchResult, tokens: dict, *, reason: str) -> ResourceOutcome:
+def _record_refusal(
+    result: FetchResult, tokens: dict, *, reason: str, dry_run: bool
+) -> ResourceOutcome:
     """Record why the result was refused; the stored list stays exactly as it was."""
     resource = result.job.resource
-    _update_resource(
-        resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
-    )
+    if dry_run:
+        _keep_refreshed_tokens(resource, tokens)
+    else:
+        _update_resource(
+            resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
+        )
     return ResourceOutcome.of(resource, Status.REFUSED, error=reason)
 
 
@@ -201,17 +193,37 @@ def _write(
 # Refusing and comparing ---------------------------------------------------------------------
 
 
-def refusal_reason(result: FetchResult, current_count: int, removals: int) -> str:
-    """Return why RESULT looks wrong and must not replace a list of CURRENT_COUNT, or ""."""
-    if result.collaborator_count == 0 and not result.app.team_id:
-        return "refused: Heroku listed no collaborators for an app without a team"
-    share = settings.SYNC_MAX_REMOVAL_SHARE
-    if current_count >= REMOVAL_CHECK_MIN_LIST and removals > share * current_count:
+def refusal_reason(result: FetchResult) -> str:
+    """Return why RESULT, a complete answer, cannot be the app's true access list; or "".
+
+    Anything else Heroku answers completely is the truth, however many people it removes.
+    """
+    app = result.app
+    if not result.people:
+        return f"refused: Heroku listed nobody who may use the app {app.name}"
+    if app.team_id and result.member_count == 0:
         return (
-            f"refused: would remove {removals} of {current_count} people "
-            f"(more than {share:.0%}); run with --force to apply"
+            f"refused: Heroku listed no members of the team {app.team_name or app.team_id}, "
+            f"which owns the app {app.name}; a team has at least one"
+        )
+    if not app.team_id and not _owner_listed(result):
+        owner = app.owner_email or app.owner_id or "(the answer names none)"
+        return (
+            f"refused: Heroku listed the collaborators of the personal app {app.name} "
+            f"without its owner {owner}"
         )
     return ""
+
+
+def _owner_listed(result: FetchResult) -> bool:
+    """Return whether the owner of RESULT's app is among its people (by email or user id)."""
+    owner_email = normalize_email(result.app.owner_email) if result.app.owner_email else ""
+    owner_id = result.app.owner_id
+    if owner_email and owner_email in result.people:
+        return True
+    return bool(owner_id) and any(
+        person.heroku_user_id == owner_id for person in result.people.values()
+    )
 
 
 class StoredGrant(NamedTuple):

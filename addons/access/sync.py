@@ -32,7 +32,6 @@ def sync_resources(
     *,
     trigger: str,
     dry_run: bool = False,
-    force: bool = False,
     concurrency: int | None = None,
     timeout: float | None = None,
     on_outcome: Callable[[ResourceOutcome], None] | None = None,
@@ -41,16 +40,16 @@ def sync_resources(
 
     RESOURCES is a queryset or an iterable of AddonResource; de-provisioned ones are skipped.
     DRY_RUN fetches and compares but writes nothing (no SyncRun either), except OAuth tokens that
-    had to be refreshed, since Heroku may have retired the old ones. FORCE applies results that
-    look suspicious. TIMEOUT bounds each resource's fetch, in seconds. ON_OUTCOME, if given, is
-    called with each resource's outcome as soon as it is written (skipped resources included),
-    in the calling thread: a command draws its progress bar with it.
+    had to be refreshed, since Heroku may have retired the old ones. TIMEOUT bounds each
+    resource's fetch, in seconds. ON_OUTCOME, if given, is called with each resource's outcome as
+    soon as it is written (skipped resources included), in the calling thread: a command draws
+    its progress bar with it.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
-    run = _Run(trigger=trigger, dry_run=dry_run, force=force, on_outcome=on_outcome)
+    run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
     with FetchWindow(PlatformClient(), concurrency=concurrency, fetch_timeout=timeout) as window:
         jobs = claimed_jobs(
             queryset,
@@ -92,7 +91,6 @@ class _Run:
         *,
         trigger: str,
         dry_run: bool,
-        force: bool,
         on_outcome: Callable[[ResourceOutcome], None] | None,
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
@@ -101,7 +99,6 @@ class _Run:
                 trigger=trigger, started_at=self.report.started_at
             )
         self.lease = None if dry_run else ClaimLease()
-        self.force = force
         self.on_outcome = on_outcome
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
@@ -117,9 +114,7 @@ class _Run:
         results = window.completed(timeout=self.lease.renew_every if self.lease else None)
         if self.lease is not None:
             self.lease.renew_if_due()
-        self.record(
-            apply_batch(results, run=self.report.run, dry_run=self.report.dry_run, force=self.force)
-        )
+        self.record(apply_batch(results, run=self.report.run, dry_run=self.report.dry_run))
 
     def finish(self) -> None:
         """Release the claims still held, then record the run's counts and log them."""

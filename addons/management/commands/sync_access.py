@@ -1,5 +1,6 @@
 """Reconcile add-on resources' access lists with the Heroku Platform API."""
 
+import argparse
 import json
 import uuid
 from contextlib import contextmanager
@@ -45,12 +46,10 @@ class Command(BaseCommand):
             action="store_true",
             help="Fetch and print the differences, but change no access list and record no run.",
         )
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help="Apply results that would otherwise be refused as suspicious (an empty list, "
-            "or more than SYNC_MAX_REMOVAL_SHARE of a list removed at once).",
-        )
+        # Gone: a complete answer from Heroku applies at once, and an answer that cannot be true
+        # is never applied. Kept, hidden, so that an old script's --force gets that said rather
+        # than argparse taking it for --force-color and syncing as if nothing had changed.
+        parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument(
             "--concurrency",
             type=int,
@@ -78,23 +77,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["force"]:
+            raise CommandError(
+                "--force is gone: a complete answer from Heroku now applies at once, removals "
+                "included, and an answer that cannot be true is never applied. See "
+                'docs/operations.md, "Keeping access lists fresh".',
+                returncode=BAD_USAGE,
+            )
         queryset = self.chosen_resources(options)
         if options["concurrency"] is not None and options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.", returncode=BAD_USAGE)
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be at least 1.", returncode=BAD_USAGE)
         if options["enqueue"]:
-            if options["dry_run"] or options["force"]:
-                raise CommandError(
-                    "--enqueue does not take --dry-run or --force.", returncode=BAD_USAGE
-                )
+            if options["dry_run"]:
+                raise CommandError("--enqueue does not take --dry-run.", returncode=BAD_USAGE)
             return self.enqueue(queryset, options)
         with self.progress_bar(queryset, show=not options["json"] and self.stdout.isatty()) as bar:
             report = sync_resources(
                 queryset,
                 trigger=SyncRun.Trigger.CRON,
                 dry_run=options["dry_run"],
-                force=options["force"],
                 concurrency=options["concurrency"],
                 on_outcome=bar,
             )

@@ -175,34 +175,123 @@ def test_a_removal_upstream_is_recorded(fake_heroku, team_resource):
     assert change.sync_run == SyncRun.objects.first()  # the latest run
 
 
-def test_a_mass_removal_is_refused_unless_forced(fake_heroku, make_resource):
+def test_an_owner_removing_4_of_5_collaborators_removes_them_at_once(fake_heroku, make_resource):
+    team = [f"dev{i}@example.com" for i in range(4)]
+    resource = make_resource(owner="owner@example.com", collaborators=team)
+    assert sync_access()[0] == 0
+    assert len(emails(resource)) == 5
+    for email in team:
+        fake_heroku.world.remove_collaborator(str(resource.uuid), email)
+
+    code, report = sync_json()
+
+    assert (code, report["removed"], report["failures"]) == (0, 4, [])
+    assert emails(resource) == {"owner@example.com"}
+    resource.refresh_from_db()
+    assert (resource.sync_status, resource.sync_error) == (AddonResource.SyncStatus.OK, "")
+    assert set(
+        AccessChange.objects.filter(change="removed").values_list("email", flat=True)
+    ) == set(team)
+
+
+def test_a_team_losing_most_of_its_members_is_followed(fake_heroku, make_resource):
     members = [f"m{i}@example.com" for i in range(6)]
     resource = make_resource(team="t", collaborators=["lead@example.com"], members=members)
     assert sync_access()[0] == 0
-    for email in members[:4]:
+    for email in members[:5]:
         fake_heroku.world.remove_member(str(resource.uuid), email)
-    before = grant_rows(resource)
 
     code, report = sync_json()
-    assert code == 1 and "would remove 4 of 7" in report["failures"][0]["error"]
+
+    assert (code, report["removed"]) == (0, 5)
+    assert emails(resource) == {"lead@example.com", "m5@example.com"}
+
+
+def assert_refused(resource, before, report, fragment):
+    """Check that REPORT refused RESOURCE for FRAGMENT and left its list as BEFORE."""
+    (failure,) = report["failures"]
+    assert failure["uuid"] == str(resource.uuid) and fragment in failure["error"], failure
     assert grant_rows(resource) == before
     resource.refresh_from_db()
     assert resource.sync_status == AddonResource.SyncStatus.REFUSED
-
-    code, report = sync_json("--force")
-    assert code == 0 and report["removed"] == 4
-    assert emails(resource) == {"lead@example.com", "m4@example.com", "m5@example.com"}
+    assert fragment in resource.sync_error
 
 
-def test_an_empty_collaborator_list_of_a_personal_app_is_refused(fake_heroku, personal_resource):
+@pytest.mark.parametrize("team", [None, "t"], ids=["personal", "team"])
+def test_an_empty_list_is_refused(fake_heroku, make_resource, team):
+    people = ["owner@example.com", "c@example.com"]
+    members = ["m@example.com"] if team else []
+    resource = make_resource(team=team, collaborators=people, members=members)
     assert sync_access()[0] == 0
-    for email in ("owner@example.com", "a@example.com", "b@example.com"):
-        fake_heroku.world.remove_collaborator(str(personal_resource.uuid), email)
+    before = grant_rows(resource)
+    for email in people:
+        fake_heroku.world.remove_collaborator(str(resource.uuid), email)
+    for email in members:
+        fake_heroku.world.remove_member(str(resource.uuid), email)
+
     code, report = sync_json()
-    assert code == 1 and "no collaborators" in report["failures"][0]["error"]
+
+    assert code == 1
+    assert_refused(resource, before, report, "listed nobody who may use the app")
+
+
+def test_a_personal_app_listed_without_its_owner_is_refused(fake_heroku, personal_resource):
+    assert sync_access()[0] == 0
+    before = grant_rows(personal_resource)
+    fake_heroku.world.remove_collaborator(str(personal_resource.uuid), "owner@example.com")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(personal_resource, before, report, "without its owner owner@example.com")
+
+
+def test_the_owner_is_recognised_by_user_id_whatever_the_email(fake_heroku, personal_resource):
+    app = fake_heroku.world.app_of(str(personal_resource.uuid))
+    app["owner"]["email"] = "Former.Address@example.com"  # the account's email changed since
+    assert sync_json()[0] == 0
     assert len(emails(personal_resource)) == 3
-    assert sync_json("--force")[0] == 0
-    assert emails(personal_resource) == set()
+
+
+def test_a_team_app_whose_team_has_no_members_is_refused(fake_heroku, make_resource):
+    resource = make_resource(team="t", collaborators=["c@example.com"], members=["m@example.com"])
+    assert sync_access()[0] == 0
+    before = grant_rows(resource)
+    fake_heroku.world.remove_member(str(resource.uuid), "m@example.com")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(resource, before, report, "listed no members of the team t")
+
+
+@pytest.mark.parametrize(
+    "fault,fragment",
+    [
+        ("pages-skip", "the next page would not start where this one ends"),
+        ("pages-overlap", "the next page would not start where this one ends"),
+        ("content-range-mismatch", "has Content-Range"),
+        ("partial-no-next-range", "without Next-Range"),
+    ],
+)
+def test_pages_that_do_not_add_up_are_refused(fake_heroku, team_resource, fault, fragment):
+    assert sync_access()[0] == 0
+    fake_heroku.world.remove_member(str(team_resource.uuid), "member0001@example.com")
+    before = grant_rows(team_resource)
+    fake_heroku.inject(fault, match="/members")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(team_resource, before, report, fragment)
+    assert "refused: GET /teams/" in report["failures"][0]["error"]
+
+
+def test_force_is_gone_and_says_so(personal_resource):
+    with pytest.raises(CommandError, match="--force is gone") as caught:
+        call_command("sync_access", "--force", stdout=io.StringIO())
+    assert caught.value.returncode == 2
+    assert not SyncRun.objects.exists()
 
 
 def test_a_404_on_the_addon_marks_the_resource_deprovisioned(fake_heroku, personal_resource):
