@@ -75,9 +75,11 @@ def _not_on_list(resource: AddonResource, *, confirmed: bool) -> NotOnAccessList
     app = resource.app_name or "this app"
     message = f"You are not a collaborator or team member of the app {app}."
     if not confirmed:
+        # The re-fetch failed, or Heroku's answer could not be true and was refused: either
+        # way, recent changes could not be checked.
         message = (
-            f"You are not on our copy of the access list of the app {app}, and Heroku could "
-            "not be reached to check for recent changes."
+            f"You are not on our copy of the access list of the app {app}, and Heroku's current "
+            "list could not be obtained to check for recent changes."
         )
     return NotOnAccessList(
         message,
