@@ -17,7 +17,7 @@ class Status(StrEnum):
     FAILED = "failed"  # a call failed; the stored list is as it was
     REFUSED = "refused"  # the result looked wrong; the stored list is as it was
     DEPROVISIONED = "deprovisioned"  # Heroku no longer knows the add-on (404)
-    SKIPPED = "skipped"  # another run holds the resource, or it is de-provisioned
+    SKIPPED = "skipped"  # a live run holds the resource or synced it meanwhile, or it is gone
 
 
 # The statuses that count as a failure of the run (and make `sync_access` exit 1).
@@ -36,6 +36,8 @@ class ResourceOutcome:
     error: str = ""
     # ("+" or "-", email) pairs, kept only by dry runs (a full run would hold every list).
     diff: list[tuple[str, str]] = field(default_factory=list)
+    # Of a resource skipped because a live run holds it: {"run", "host", "pid", "claim"}.
+    held_by: dict | None = None
 
     @classmethod
     def of(cls, resource: AddonResource, status: Status, **details) -> ResourceOutcome:
@@ -98,6 +100,14 @@ class SyncReport:
         ]
 
     @property
+    def skipped_resources(self) -> list[dict]:
+        return [
+            {"uuid": outcome.uuid, "reason": outcome.error, "held_by": outcome.held_by}
+            for outcome in self.outcomes
+            if outcome.status == Status.SKIPPED
+        ]
+
+    @property
     def ok(self) -> bool:
         return self.failed == 0
 
@@ -106,7 +116,9 @@ class SyncReport:
         return self.finished_at - self.started_at if self.finished_at else None
 
     def as_json(self) -> dict:
-        """Return the counts as the `sync_access --json` object of DESIGN.md."""
+        """Return the counts as the `sync_access --json` object of DESIGN.md, and what was
+        skipped: `resources` counts the resources this run synced or failed; `skipped` those it
+        left to another run, each with who held it."""
         return {
             "resources": self.synced + self.failed,
             "synced": self.synced,
@@ -115,4 +127,6 @@ class SyncReport:
             "added": self.added,
             "removed": self.removed,
             "failures": self.failures,
+            "skipped": self.skipped,
+            "skipped_resources": self.skipped_resources,
         }

@@ -3,12 +3,15 @@
 Fetch in parallel (SYNC_CONCURRENCY threads that never touch the database: `fetch`), apply in the
 calling thread only (one transaction per resource, only changed rows, bulk statements: `apply`).
 A list is replaced only from a complete, successful fetch: any failed call leaves it exactly as it
-was. Each resource is claimed before it is fetched, so two runs never sync it at once (`claims`).
+was. Each resource is claimed before it is fetched, so two runs never sync it at once (`claims`);
+a claim ends when its run ends or dies (`liveness`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -50,21 +53,25 @@ def sync_resources(
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
     run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
-    with FetchWindow(PlatformClient(), concurrency=concurrency, fetch_timeout=timeout) as window:
-        jobs = claimed_jobs(
-            queryset,
-            lease=run.lease,
-            chunk=2 * window.size,
-            since=run.report.started_at,
-            record=run.record,
-        )
-        for job in jobs:
-            while window.full():
+    try:
+        with FetchWindow(
+            PlatformClient(), concurrency=concurrency, fetch_timeout=timeout
+        ) as window:
+            jobs = claimed_jobs(
+                queryset,
+                lease=run.lease,
+                chunk=2 * window.size,
+                since=run.report.started_at,
+                record=run.record,
+            )
+            for job in jobs:
+                while window.full():
+                    run.apply_completed(window)
+                window.submit(job)
+            while window:
                 run.apply_completed(window)
-            window.submit(job)
-        while window:
-            run.apply_completed(window)
-    run.finish()
+    finally:
+        run.finish()
     return run.report
 
 
@@ -94,11 +101,21 @@ class _Run:
         on_outcome: Callable[[ResourceOutcome], None] | None,
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
+        self.lease = None
         if not dry_run:
-            self.report.run = SyncRun.objects.create(
-                trigger=trigger, started_at=self.report.started_at
-            )
-        self.lease = None if dry_run else ClaimLease()
+            self.lease = ClaimLease()
+            self.lease.hold()  # before anything is claimed: see addons.access.liveness
+            try:
+                self.report.run = SyncRun.objects.create(
+                    trigger=trigger,
+                    started_at=self.report.started_at,
+                    claim_id=self.lease.claim_id,
+                    host=socket.gethostname()[:255],
+                    pid=os.getpid(),
+                )
+            except BaseException:
+                self.lease.release()
+                raise
         self.on_outcome = on_outcome
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
@@ -137,7 +154,17 @@ def _record_run(report: SyncReport) -> None:
     run = report.run
     run.finished_at = report.finished_at
     counts = report.as_json()
-    fields = ["resources", "synced", "unchanged", "failed", "added", "removed", "failures"]
+    fields = [
+        "resources",
+        "synced",
+        "unchanged",
+        "failed",
+        "added",
+        "removed",
+        "failures",
+        "skipped",
+        "skipped_resources",
+    ]
     for name in fields:
         setattr(run, name, counts[name])
     run.save(update_fields=["finished_at", *fields])

@@ -191,7 +191,10 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "added",
         "removed",
         "failed",
+        "skipped",
         "duration",
+        "host",
+        "pid",
     ]
     list_filter = ["trigger", "dry_run"]
     date_hierarchy = "started_at"

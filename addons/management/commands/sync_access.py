@@ -20,7 +20,10 @@ class Command(BaseCommand):
     help = (
         "Sync the user access lists of add-on resources with the Heroku Platform API. "
         "Without --resource, --addon or --stale, syncs every provisioned resource. "
-        "Exits 0 when every chosen resource synced, 1 when any failed, 2 on bad usage."
+        "A resource that another live run is syncing is skipped and listed with the run that "
+        "holds it (its id, host and pid); one held by a run that died is taken at once. "
+        "Exits 0 when every chosen resource synced, here or in the live run that holds it; "
+        "1 when any failed or was refused; 2 on bad usage."
     )
 
     def add_arguments(self, parser):
@@ -73,7 +76,9 @@ class Command(BaseCommand):
             "--json",
             action="store_true",
             help='Print one JSON object: {"resources", "synced", "failed", "unchanged", '
-            '"added", "removed", "failures": [{"uuid", "error"}]}.',
+            '"added", "removed", "failures": [{"uuid", "error"}], "skipped", '
+            '"skipped_resources": [{"uuid", "reason", "held_by": {"run", "host", "pid", '
+            '"claim"} or null}]}.',
         )
 
     def handle(self, *args, **options):
@@ -190,14 +195,18 @@ class Command(BaseCommand):
             ("failed", report.failed),
         ]
         if report.skipped:
-            rows.append(("skipped (synced by another run)", report.skipped))
+            rows.append(("skipped (another run's)", report.skipped))
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             self.stdout.write(f"{name:<{width}}  {value:>7}")
         for failure in report.failures:
             self.stdout.write(self.style.ERROR(f"{failure['uuid']}: {failure['error']}"))
+        for skipped in report.skipped_resources:
+            self.stdout.write(f"{skipped['uuid']}: skipped, {skipped['reason']}")
         duration = report.duration.total_seconds() if report.duration else 0
         message = f"{report.synced} of {report.synced + report.failed} resources synced"
+        if report.skipped:
+            message += f", {report.skipped} left to other runs"
         message += f" in {duration:.1f} s."
         self.stdout.write(self.style.SUCCESS(message) if report.ok else self.style.WARNING(message))
 

@@ -65,6 +65,8 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
         "added": len(expected_team) + 3,
         "removed": 0,
         "failures": [],
+        "skipped": 0,
+        "skipped_resources": [],
     }
     assert emails(team_resource) == expected_team  # 1,203 people: paged in pages of 1000
     assert emails(personal_resource) == {"owner@example.com", "a@example.com", "b@example.com"}
@@ -337,22 +339,55 @@ def test_an_expired_token_is_refreshed_and_stored_encrypted(fake_heroku, persona
     assert personal_resource.refresh_token not in raw_refresh
 
 
-def test_a_resource_claimed_by_another_run_is_not_synced_twice(
-    fake_heroku, team_resource, personal_resource
+def test_a_resource_held_by_a_live_run_is_skipped_and_reported_with_its_holder(
+    fake_heroku, team_resource, personal_resource, live_run
 ):
-    AddonResource.objects.filter(pk=team_resource.pk).update(
-        sync_claimed_by="another-run", sync_claimed_until=timezone.now() + claim_lease()
-    )
-    code, out = sync_access()
-    assert code == 0 and "skipped" in out
+    live_run.claim([team_resource.pk], free_before=timezone.now())
+    holder = SyncRun.objects.get(claim_id=live_run.claim_id)
+
+    code, report = sync_json()
+
+    assert code == 0  # held by a live run: synced there, not failed here
+    assert (report["synced"], report["resources"], report["skipped"]) == (1, 1, 1)
+    (skipped,) = report["skipped_resources"]
+    assert skipped == {
+        "uuid": str(team_resource.uuid),
+        "reason": f"held by run {holder.pk} on worker-2 (pid 4242)",
+        "held_by": {"run": holder.pk, "host": "worker-2", "pid": 4242, "claim": live_run.claim_id},
+    }
     assert not any(str(team_resource.uuid) in path for path in fake_heroku.paths())
     assert emails(team_resource) == set()
+    run = SyncRun.objects.exclude(pk=holder.pk).get()
+    assert (run.synced, run.skipped, run.skipped_resources) == (1, 1, [skipped])
 
-    # A lease whose run died expires, and the next run takes the resource.
+    code, out = sync_access()
+    assert f"{team_resource.uuid}: skipped, held by run {holder.pk} on worker-2" in out
+    assert "1 of 1 resources synced, 1 left to other runs" in out
+
+
+def test_a_claim_of_a_run_that_died_is_taken_at_once(fake_heroku, team_resource, live_run):
+    live_run.claim([team_resource.pk], free_before=timezone.now())
+    live_run.liveness.release()  # what the operating system or PostgreSQL does when it dies
+    team_resource.refresh_from_db()
+    assert team_resource.sync_claimed_until > timezone.now() + claim_lease() / 2  # lease unexpired
+
+    code, report = sync_json()
+
+    assert (code, report["synced"], report["skipped"]) == (0, 1, 0)
+    assert emails(team_resource)
+    team_resource.refresh_from_db()
+    assert team_resource.sync_claimed_by == ""
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_though_its_run_lives(
+    fake_heroku, team_resource, live_run
+):
+    # A live run renews its claims; one whose lease ran out is hung, and others may go on.
+    live_run.claim([team_resource.pk], free_before=timezone.now())
     AddonResource.objects.filter(pk=team_resource.pk).update(
         sync_claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    assert sync_access()[0] == 0
+    assert sync_json()[1]["synced"] == 1
     assert emails(team_resource)
 
 
