@@ -18,10 +18,11 @@ class Status(StrEnum):
     REFUSED = "refused"  # the result looked wrong; the stored list is as it was
     DEPROVISIONED = "deprovisioned"  # Heroku no longer knows the add-on (404)
     SKIPPED = "skipped"  # a live run holds the resource or synced it meanwhile, or it is gone
+    PAUSED = "paused"  # removals applied, additions paused by the circuit breaker
 
 
-# The statuses that count as a failure of the run (and make `sync_access` exit 1).
-FAILURES = frozenset({Status.FAILED, Status.REFUSED, Status.DEPROVISIONED})
+# The statuses of a list not brought up to date: failures of the run (`sync_access` exits 1).
+FAILURES = frozenset({Status.FAILED, Status.REFUSED, Status.DEPROVISIONED, Status.PAUSED})
 
 
 @dataclass
@@ -63,6 +64,9 @@ class SyncReport:
     outcomes: list[ResourceOutcome] = field(default_factory=list)
     started_at: datetime = field(default_factory=timezone.now)
     finished_at: datetime | None = None
+    # The circuit breaker as the run ended: {"tripped" (by this run), "additions_paused_by_run"
+    # (the run whose trip paused additions, or None), "lists_compared", "lists_shrunk"}.
+    breaker: dict = field(default_factory=dict)
 
     def _count(self, *statuses: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status in statuses)
@@ -82,6 +86,10 @@ class SyncReport:
     @property
     def skipped(self) -> int:
         return self._count(Status.SKIPPED)
+
+    @property
+    def paused(self) -> int:
+        return self._count(Status.PAUSED)
 
     @property
     def added(self) -> int:
@@ -118,7 +126,8 @@ class SyncReport:
     def as_json(self) -> dict:
         """Return the counts as the `sync_access --json` object of DESIGN.md, and what was
         skipped: `resources` counts the resources this run synced or failed; `skipped` those it
-        left to another run, each with who held it."""
+        left to another run, each with who held it; `paused` those whose additions the circuit
+        breaker paused (among `failed` and `failures` too: their removals applied, not the rest)."""
         return {
             "resources": self.synced + self.failed,
             "synced": self.synced,
@@ -129,4 +138,6 @@ class SyncReport:
             "failures": self.failures,
             "skipped": self.skipped,
             "skipped_resources": self.skipped_resources,
+            "paused": self.paused,
+            "breaker": self.breaker,
         }

@@ -18,7 +18,9 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from addons.access.alerts import alert_breaker_tripped
 from addons.access.apply import apply_batch
+from addons.access.breaker import Breaker
 from addons.access.claims import ClaimLease, claimed_jobs, syncable_resources
 from addons.access.fetch import FetchWindow
 from addons.access.outcomes import ResourceOutcome, Status, SyncReport
@@ -116,6 +118,7 @@ class _Run:
             except BaseException:
                 self.lease.release()
                 raise
+        self.breaker = Breaker(self.report.run)
         self.on_outcome = on_outcome
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
@@ -129,9 +132,31 @@ class _Run:
         """Wait for a fetch to complete (or the lease to fall due), renew, write what came."""
         # A dry run holds no lease: it waits for a fetch however long that takes.
         results = window.completed(timeout=self.lease.renew_every if self.lease else None)
-        if self.lease is not None:
-            self.lease.renew_if_due()
-        self.record(apply_batch(results, run=self.report.run, dry_run=self.report.dry_run))
+        if self.lease is not None and self.lease.renew_if_due():
+            self.breaker.refresh()  # another run may have tripped it meanwhile
+        outcomes = apply_batch(
+            results,
+            run=self.report.run,
+            dry_run=self.report.dry_run,
+            pause_additions=self.breaker.pauses_additions,
+        )
+        if self.breaker.observe(results, outcomes):
+            self.alert_breaker_tripped()
+        self.record(outcomes)
+
+    def alert_breaker_tripped(self) -> None:
+        """Tell operators that this run tripped the breaker (a failure to do so only logs)."""
+        run = self.report.run
+        logger.warning(
+            "sync run %s tripped the circuit breaker: %d of %d lists shrank; additions paused",
+            run.pk,
+            run.lists_shrunk,
+            run.lists_compared,
+        )
+        try:
+            alert_breaker_tripped(run=run)
+        except Exception:
+            logger.exception("could not e-mail operators that run %s tripped the breaker", run.pk)
 
     def finish(self) -> None:
         """Release the claims still held, then record the run's counts and log them."""
@@ -141,6 +166,12 @@ class _Run:
             self.lease.release()
         report = self.report
         report.finished_at = timezone.now()
+        report.breaker = {
+            "tripped": self.breaker.tripped,
+            "additions_paused_by_run": self.breaker.open_by.pk if self.breaker.open_by else None,
+            "lists_compared": len(self.breaker.compared),
+            "lists_shrunk": len(self.breaker.shrunk),
+        }
         if report.run is not None:
             try:
                 _record_run(report)
@@ -164,22 +195,27 @@ def _record_run(report: SyncReport) -> None:
         "failures",
         "skipped",
         "skipped_resources",
+        "paused",
     ]
     for name in fields:
         setattr(run, name, counts[name])
+    run.lists_compared = report.breaker["lists_compared"]
+    run.lists_shrunk = report.breaker["lists_shrunk"]
+    fields += ["lists_compared", "lists_shrunk"]
     run.save(update_fields=["finished_at", *fields])
 
 
 def _log_report(report: SyncReport) -> None:
     """Log REPORT's counts in one line."""
     logger.info(
-        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
+        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, %d paused, +%d -%d",
         report.trigger,
         ", dry run" if report.dry_run else "",
         report.synced,
         report.unchanged,
         report.failed,
         report.skipped,
+        report.paused,
         report.added,
         report.removed,
     )

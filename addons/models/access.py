@@ -88,6 +88,12 @@ class SyncRun(models.Model):
     claim_id = models.CharField(max_length=32, blank=True, db_index=True)
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
+    # The circuit breaker: the lists this run compared and how many shrank (the apps of one team
+    # counting as one), when it tripped the breaker, and the resources whose additions it paused.
+    lists_compared = models.PositiveIntegerField(default=0)
+    lists_shrunk = models.PositiveIntegerField(default=0)
+    breaker_tripped_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    paused = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -23,7 +23,8 @@ class Command(BaseCommand):
         "A resource that another live run is syncing is skipped and listed with the run that "
         "holds it (its id, host and pid); one held by a run that died is taken at once. "
         "Exits 0 when every chosen resource synced, here or in the live run that holds it; "
-        "1 when any failed or was refused; 2 on bad usage."
+        "1 when any failed, was refused, or had its additions paused by the circuit breaker; "
+        "2 on bad usage."
     )
 
     def add_arguments(self, parser):
@@ -78,7 +79,8 @@ class Command(BaseCommand):
             help='Print one JSON object: {"resources", "synced", "failed", "unchanged", '
             '"added", "removed", "failures": [{"uuid", "error"}], "skipped", '
             '"skipped_resources": [{"uuid", "reason", "held_by": {"run", "host", "pid", '
-            '"claim"} or null}]}.',
+            '"claim"} or null}], "paused", "breaker": {"tripped", "additions_paused_by_run", '
+            '"lists_compared", "lists_shrunk"}}.',
         )
 
     def handle(self, *args, **options):
@@ -194,6 +196,8 @@ class Command(BaseCommand):
             ("removed", report.removed),
             ("failed", report.failed),
         ]
+        if report.paused:
+            rows.append(("of which additions paused", report.paused))
         if report.skipped:
             rows.append(("skipped (another run's)", report.skipped))
         width = max(len(name) for name, _ in rows)

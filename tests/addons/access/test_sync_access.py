@@ -67,6 +67,13 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
         "failures": [],
         "skipped": 0,
         "skipped_resources": [],
+        "paused": 0,
+        "breaker": {
+            "tripped": False,
+            "additions_paused_by_run": None,
+            "lists_compared": 2,
+            "lists_shrunk": 0,
+        },
     }
     assert emails(team_resource) == expected_team  # 1,203 people: paged in pages of 1000
     assert emails(personal_resource) == {"owner@example.com", "a@example.com", "b@example.com"}

@@ -294,3 +294,30 @@ def test_after_the_grace_an_impossible_answer_means_access_cannot_be_confirmed_u
     assert healed.status_code == 302
     resource.refresh_from_db()
     assert resource.sync_status == AddonResource.SyncStatus.OK  # no operator action was needed
+
+
+def test_while_the_breaker_pauses_additions_newcomers_wait_and_removals_still_apply(
+    client_factory, fake_heroku, synced_resource
+):
+    SyncRun.objects.create(
+        trigger=SyncRun.Trigger.CRON,
+        breaker_tripped_at=timezone.now(),
+        lists_compared=40,
+        lists_shrunk=30,
+    )
+    fake_heroku.world.add_collaborator(str(synced_resource.uuid), NEWCOMER)
+    fake_heroku.world.remove_collaborator(str(synced_resource.uuid), "b@example.com")
+
+    newcomer = log_in(client_factory(), fake_heroku, synced_resource, NEWCOMER)
+
+    assert newcomer.status_code == 403
+    page = newcomer.content.decode()
+    assert "New access to add-ons is on hold" in page and "try again later" in page
+    synced_resource.refresh_from_db()
+    assert synced_resource.sync_status == AddonResource.SyncStatus.PAUSED
+    assert not synced_resource.grants.filter(email=NEWCOMER).exists()
+    assert not synced_resource.grants.filter(email="b@example.com").exists()  # removal applied
+    assert (
+        log_in(client_factory(), fake_heroku, synced_resource, "b@example.com").status_code == 403
+    )
+    assert log_in(client_factory(), fake_heroku, synced_resource, DEV).status_code == 302
