@@ -103,23 +103,25 @@ class _Run:
         on_outcome: Callable[[ResourceOutcome], None] | None,
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
-        self.lease = None
-        if not dry_run:
-            self.lease = ClaimLease()
-            self.lease.hold()  # before anything is claimed: see addons.access.liveness
-            try:
-                self.report.run = SyncRun.objects.create(
-                    trigger=trigger,
-                    started_at=self.report.started_at,
-                    claim_id=self.lease.claim_id,
-                    host=socket.gethostname()[:255],
-                    pid=os.getpid(),
-                )
-            except BaseException:
-                self.lease.release()
-                raise
-        self.breaker = Breaker(self.report.run)
         self.on_outcome = on_outcome
+        self.lease = None
+        if dry_run:
+            self.breaker = Breaker(None)
+            return
+        self.lease = ClaimLease()
+        self.lease.hold()  # before anything is claimed: see addons.access.liveness
+        try:
+            self.report.run = SyncRun.objects.create(
+                trigger=trigger,
+                started_at=self.report.started_at,
+                claim_id=self.lease.claim_id,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+            )
+            self.breaker = Breaker(self.report.run)
+        except BaseException:
+            self.lease.release()
+            raise
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
         """Add OUTCOMES to the report and pass each one to on_outcome."""
