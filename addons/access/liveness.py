@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 # The first key of every run's advisory lock ("SYNC"), so that other users of advisory locks in
 # the same database (none today) cannot be mistaken for runs.
 ADVISORY_NAMESPACE = 0x53594E43
+
+
+CLAIM_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class LivenessUnavailable(Exception):
@@ -58,7 +62,14 @@ class RunLiveness:
         raise NotImplementedError
 
     def dead_among(self, claim_ids: set[str]) -> set[str]:
-        """Return the CLAIM_IDS whose runs are no longer alive."""
+        """Return the CLAIM_IDS whose runs are no longer alive.
+
+        A value that is no claim id (a run makes them with uuid4().hex) has no live run.
+        """
+        wellformed = {claim_id for claim_id in claim_ids if CLAIM_ID.fullmatch(claim_id)}
+        return (claim_ids - wellformed) | self._dead_among(wellformed)
+
+    def _dead_among(self, claim_ids: set[str]) -> set[str]:
         raise NotImplementedError
 
 
@@ -94,7 +105,7 @@ class AdvisoryLiveness(RunLiveness):
             )
         self.key = None
 
-    def dead_among(self, claim_ids: set[str]) -> set[str]:
+    def _dead_among(self, claim_ids: set[str]) -> set[str]:
         if not claim_ids:
             return set()
         with self.connection.cursor() as cursor:
@@ -136,7 +147,7 @@ class FileLiveness(RunLiveness):
         os.close(self.fd)
         self.path = self.fd = None
 
-    def dead_among(self, claim_ids: set[str]) -> set[str]:
+    def _dead_among(self, claim_ids: set[str]) -> set[str]:
         return {claim_id for claim_id in claim_ids if not self._alive(claim_id)}
 
     def _alive(self, claim_id: str) -> bool:

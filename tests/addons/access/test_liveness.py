@@ -104,6 +104,12 @@ def test_a_run_that_held_no_lock_is_dead():
     assert for_database().dead_among({"0" * 32}) == {"0" * 32}
 
 
+def test_a_value_that_is_no_claim_id_has_no_live_run():
+    # Never a path outside the lock directory, never a key that fails to parse.
+    odd = {"../../etc/passwd", "another-run", "", "Z" * 32}
+    assert for_database().dead_among(odd) == odd
+
+
 def test_a_released_run_is_dead_and_a_held_one_alive():
     lease, other = ClaimLease(), ClaimLease()
     lease.hold()
