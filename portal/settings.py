@@ -176,8 +176,13 @@ SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)
-# A sync that would remove more than this share of a list (of 4 or more) at once is refused.
-SYNC_MAX_REMOVAL_SHARE = env.float("SYNC_MAX_REMOVAL_SHARE", default=0.5)
+# The circuit breaker (README, "Keeping access lists fresh"): when more than SYNC_BREAKER_SHARE of
+# the lists a run compares shrink at once (the apps of one team counting as one), once it has
+# compared at least SYNC_BREAKER_MIN_LISTS, additions pause in every run for SYNC_BREAKER_HOLD
+# seconds; removals always apply. Operators are told in the admin and by e-mail.
+SYNC_BREAKER_SHARE = env.float("SYNC_BREAKER_SHARE", default=0.5)
+SYNC_BREAKER_MIN_LISTS = env.int("SYNC_BREAKER_MIN_LISTS", default=20)
+SYNC_BREAKER_HOLD = env.int("SYNC_BREAKER_HOLD", default=1800)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # Throttling (README, "Security"). Proxies in front of the portal that append to X-Forwarded-For

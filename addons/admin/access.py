@@ -9,9 +9,10 @@ import logging
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import ReadOnlyAdminMixin
+from addons.access.selectors import sync_alerts
 from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
 from addons.models import (
@@ -35,6 +36,7 @@ STATUS_BADGE_CLASSES = {
     AddonResource.SyncStatus.OK: "badge-ok",
     AddonResource.SyncStatus.FAILED: "badge-error",
     AddonResource.SyncStatus.REFUSED: "badge-warning",
+    AddonResource.SyncStatus.PAUSED: "badge-warning",
 }
 
 
@@ -63,8 +65,18 @@ class AccessChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class SyncAlertsMixin:
+    """Show what operators must know about the sync (`sync_alerts`) atop the changelist."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for alert in sync_alerts():
+                self.message_user(request, alert, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+
 @admin.register(AddonResource)
-class AddonResourceAdmin(admin.ModelAdmin):
+class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
     # The sync status comes early: the changelist scrolls sideways, and it is what operators
     # come here to read.
     list_display = [
@@ -183,7 +195,7 @@ class AddonResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SyncRunAdmin(SyncAlertsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The sync history, written by the sync alone."""
 
     list_display = [
@@ -196,7 +208,32 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "added",
         "removed",
         "failed",
+        "skipped",
+        "breaker",
         "duration",
+        "host",
+        "pid",
     ]
-    list_filter = ["trigger", "dry_run"]
+    list_filter = ["trigger", "dry_run", ("breaker_tripped_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "started_at"
+
+    class Media:
+        css = {"all": ["addons/admin.css"]}
+
+    @admin.display(description="circuit breaker")
+    def breaker(self, run):
+        """Say whether RUN tripped the breaker, and how many lists it paused."""
+        parts = []
+        if run.breaker_tripped_at:
+            parts.append(
+                format_html(
+                    '<span class="badge badge-error">tripped: {} of {} lists shrank</span>',
+                    run.lists_shrunk,
+                    run.lists_compared,
+                )
+            )
+        if run.paused:
+            parts.append(
+                format_html('<span class="badge badge-warning">{} paused</span>', run.paused)
+            )
+        return format_html_join(" ", "{}", ((part,) for part in parts)) if parts else "—"

@@ -39,7 +39,8 @@ class AddonResource(models.Model):
         NEVER = "never", "Never synced"
         OK = "ok", "OK"
         FAILED = "failed", "Failed"
-        REFUSED = "refused", "Refused (suspicious result)"
+        REFUSED = "refused", "Refused (an answer that cannot be true)"
+        PAUSED = "paused", "Additions paused (circuit breaker)"
 
     uuid = models.UUIDField(unique=True)
     addon = models.ForeignKey(Addon, on_delete=models.PROTECT, related_name="resources")

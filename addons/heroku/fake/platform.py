@@ -8,6 +8,9 @@ import re
 
 from addons.heroku.fake.world import DEFAULT_PAGE, MAX_PAGE
 
+# Faults of a list's paging (see `Fault`): the page is served, but its headers do not add up.
+PAGING_FAULTS = frozenset({"pages-skip", "pages-overlap", "content-range-mismatch"})
+
 
 class PlatformRoutes:
     """Routes of the fake's request handler (mixed into `server._Handler`)."""
@@ -92,9 +95,16 @@ class PlatformRoutes:
             ordered = [i for i in ordered if (key(i) > start if exclusive else key(i) >= start)]
         page = ordered[:size]
         headers = {}
+        first, last = (key(page[0]), key(page[-1])) if page else ("", "")
+        if self.paging_fault == "content-range-mismatch":
+            first = key(ordered[1]) if len(ordered) > 1 else first + "x"
         if page:
-            headers["Content-Range"] = f"{range_field} {key(page[0])}..{key(page[-1])}; max={size}"
+            headers["Content-Range"] = f"{range_field} {first}..{last}; max={size}"
         if len(ordered) > size:
-            headers["Next-Range"] = f"{range_field} ]{key(page[-1])}..; max={size}"
+            if self.paging_fault == "pages-skip":  # the next page starts an item too late
+                last = key(ordered[size])
+            elif self.paging_fault == "pages-overlap":  # ... or repeats this page's last item
+                last = key(page[-2]) if len(page) > 1 else ""
+            headers["Next-Range"] = f"{range_field} ]{last}..; max={size}"
             return self._ok(page, status=206, headers=headers)  # pages carry ETags too
         return self._ok(page, headers=headers)

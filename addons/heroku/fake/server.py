@@ -12,7 +12,7 @@ from typing import Any
 
 from addons.heroku.fake.control import ControlRoutes
 from addons.heroku.fake.oauth import OAuthRoutes
-from addons.heroku.fake.platform import PlatformRoutes
+from addons.heroku.fake.platform import PAGING_FAULTS, PlatformRoutes
 from addons.heroku.fake.world import Fault, World, new_id
 
 
@@ -106,6 +106,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    paging_fault = ""  # a fault of PAGING_FAULTS on this request's list, if any
     # Headers and body leave in one write (see `_send`) with Nagle off: otherwise the body waits
     # for the client's delayed ACK of the headers, adding ~40 ms to every keep-alive request.
     disable_nagle_algorithm = True
@@ -161,6 +162,7 @@ class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandle
         self._send(status, {"id": error_id, "message": message})
 
     def _dispatch(self, method: str):
+        self.paging_fault = ""
         path = self.path.split("?", 1)[0]
         body = self._body()
         fake = self.fake
@@ -202,6 +204,9 @@ class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandle
             return True
         if kind == "timeout":
             time.sleep(fault.delay)
+            return False
+        if kind in PAGING_FAULTS:
+            self.paging_fault = kind  # served by `_list`
             return False
         if kind == "malformed":
             self._send(200, raw=b'{"id": "truncated', headers={"ETag": '"broken"'})

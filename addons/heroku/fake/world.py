@@ -24,10 +24,13 @@ class Fault:
 
     kind: an HTTP status as a string ("500", "502", "503", "404", "429", "401", …), "reset"
     (close the connection without answering), "timeout" (answer after `delay` seconds),
-    "malformed" (200 with a body that is not JSON), or "partial-no-next-range" (206 without a
-    Next-Range header). `match` is a substring of the request path (or "" for every request);
-    `times` is how many requests it hits (None: until cleared); `retry_after`, when set, is sent
-    as the Retry-After header of an HTTP status fault.
+    "malformed" (200 with a body that is not JSON), "partial-no-next-range" (206 without a
+    Next-Range header), or a list whose pages do not add up: "pages-skip" (Next-Range starts
+    after an item the page did not hold), "pages-overlap" (the next page repeats this page's last
+    item), "content-range-mismatch" (Content-Range names another first item than the page's).
+    `match` is a substring of the request path (or "" for every request); `times` is how many
+    requests it hits (None: until cleared); `retry_after`, when set, is sent as the Retry-After
+    header of an HTTP status fault.
     """
 
     kind: str
@@ -186,7 +189,7 @@ class World:
 
     @classmethod
     def generate(cls, n: int, *, seed: int = 1, big: int = 2100) -> World:
-        """Return a world of N resources: 60% team apps with 5 to 40 collaborators and up to 200
+        """Return a world of N resources: 60% team apps with 5 to 40 collaborators and 1 to 200
         team members; resource 0 is a team app with a list of BIG people."""
         rng = random.Random(seed)
         world = cls()
@@ -202,7 +205,10 @@ class World:
                 )
             elif rng.random() < 0.6:
                 collaborators = [f"c{i}-{j}@example.com" for j in range(rng.randint(5, 40))]
-                members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 200))]
+                # A team has at least one member, its admin (a list without one is refused).
+                members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 200))] or [
+                    f"admin{i}@example.com"
+                ]
                 world.add_resource(
                     resource_uuid, team=f"team-{i}", collaborators=collaborators, members=members
                 )
