@@ -3,7 +3,7 @@
 Provisioning carries `log_input_url` when the manifest requires `log_input`. The portal POSTs one
 octet-counted syslog frame to it (`Content-Type: application/logplex-1`) when provisioning
 finishes and when credentials rotate; the line shows in `heroku logs` as
-`app[<add-on id>.lifecycle]: <message>`. Writing a line is best effort: a failure is recorded as
+`<add-on id>[lifecycle]: <message>`. Writing a line is best effort: a failure is recorded as
 the resource's lifecycle event and never fails what it reports on. The URL carries Logplex's
 credentials, so it is stored encrypted and appears in no record or error (only its host).
 """
