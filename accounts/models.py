@@ -304,6 +304,11 @@ class AuditEvent(models.Model):
         PLAN_CREATED = "plan_created", "Plan created"
         PLAN_CHANGED = "plan_changed", "Plan changed"
         PLAN_DELETED = "plan_deleted", "Plan deleted"
+        SERVICE_CHANGED = "addon_service_changed", "Add-on service URL changed"
+        SERVICE_SECRET_GENERATED = "service_secret_generated", "Add-on service secret generated"
+        CONFIG_UPDATED = "resource_config_updated", "Resource config updated"
+        CREDENTIALS_ROTATED = "credentials_rotated", "Credential rotation requested"
+        CREDENTIALS_RETIRED = "credentials_retired", "Old credentials retired"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -185,6 +185,19 @@ SYNC_BREAKER_MIN_LISTS = env.int("SYNC_BREAKER_MIN_LISTS", default=20)
 SYNC_BREAKER_HOLD = env.int("SYNC_BREAKER_HOLD", default=1800)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
+# The add-on lifecycle (README, "Plugging in your service"). An add-on with a service URL and
+# signing secret is provisioned by its service over HTTP; the others by ADDON_PROVISIONER, a
+# dotted path to a subclass of addons.lifecycle.provisioners.Provisioner (empty: the built-in
+# default, one URL per resource). PROVISIONER_TIMEOUT bounds each event sent to a service, and
+# SERVICE_EVENT_MAX_AGE how far a signed event's timestamp may be from the clock, either way.
+ADDON_PROVISIONER = env.str("ADDON_PROVISIONER", default="")
+PROVISIONER_TIMEOUT = env.float("PROVISIONER_TIMEOUT", default=10.0)
+SERVICE_EVENT_MAX_AGE = env.int("SERVICE_EVENT_MAX_AGE", default=300)
+# Rotate every provisioned resource's credentials after this many days (0: never), and keep the
+# old ones valid this long after Heroku has the new ones (running dynos restart meanwhile).
+CREDENTIAL_ROTATION_DAYS = env.int("CREDENTIAL_ROTATION_DAYS", default=0)
+CREDENTIAL_OVERLAP_SECONDS = env.int("CREDENTIAL_OVERLAP_SECONDS", default=7200)
+
 # Throttling (README, "Security"). Proxies in front of the portal that append to X-Forwarded-For
 # (Heroku's router: 1); 0 trusts no header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

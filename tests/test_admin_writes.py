@@ -24,6 +24,9 @@ from addons.models import (
     AccessGrant,
     Addon,
     AddonResource,
+    AddonService,
+    CredentialRotation,
+    LifecycleEvent,
     PartnerAPICall,
     Plan,
     SyncRun,
@@ -65,6 +68,10 @@ HOW_WRITTEN: dict[type, dict[str, ModuleType | str]] = {
     AccessChange: {},
     SyncRun: {},
     PartnerAPICall: {},
+    # The add-on lifecycle's records and settings: written by addons.lifecycle's services only.
+    LifecycleEvent: {},
+    CredentialRotation: {},
+    AddonService: {},
 }
 
 APPS = {"accounts", "addons"}

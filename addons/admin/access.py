@@ -15,6 +15,7 @@ from accounts.admin import ReadOnlyAdminMixin
 from addons.access.selectors import sync_alerts
 from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
+from addons.admin.lifecycle import CredentialRotationInline, LifecycleEventInline
 from addons.models import (
     AccessChange,
     AccessGrant,
@@ -99,14 +100,36 @@ class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
     search_fields = ["uuid", "name", "app_name", "team_name", "addon__slug"]
     search_help_text = "A resource UUID, app or team name — or an email: every resource it may use."
     actions = ["sync_now"]
-    exclude = ["access_token", "refresh_token", "grant_code", "sync_claimed_by"]
-    inlines = [AccessGrantInline, AccessChangeInline]
+    # Secrets are never shown; the Logplex ones are said to be set or not (see below).
+    exclude = [
+        "access_token",
+        "refresh_token",
+        "grant_code",
+        "sync_claimed_by",
+        "log_input_url",
+        "log_drain_token",
+    ]
+    inlines = [
+        AccessGrantInline,
+        AccessChangeInline,
+        LifecycleEventInline,
+        CredentialRotationInline,
+    ]
 
     class Media:
         css = {"all": ["addons/admin.css"]}
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        names = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return [*names, "log_input_set", "log_drain_token_set"]
+
+    @admin.display(boolean=True, description="log input URL set")
+    def log_input_set(self, obj):
+        return bool(obj.log_input_url)
+
+    @admin.display(boolean=True, description="log drain token set")
+    def log_drain_token_set(self, obj):
+        return bool(obj.log_drain_token)
 
     def has_add_permission(self, request):
         return False  # resources come from Heroku's provisioning calls

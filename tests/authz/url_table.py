@@ -359,6 +359,19 @@ PORTAL_ENTRIES = [
         content_type="application/json",
         logs=("addons.PartnerAPICall",),
     ),
+    # The add-on service's API: a signature with the add-on's service secret, never a session ---
+    *[
+        Entry(
+            f"lifecycle/resources/<str:resource_uuid>/{report}",
+            {"GET": everyone(NOT_ALLOWED), "POST": everyone(UNAUTHORIZED)},
+            kwargs=lambda world: {"resource_uuid": str(world.acme.resource.uuid)},
+            data=lambda world: {"config": {"ACME_MARKER_SEARCH_URL": "https://session.example"}},
+            content_type="application/json",
+            note="signed with the add-on's service secret (timestamp, event id); a session, a "
+            "portal login or an SSO session is not a credential",
+        )
+        for report in ("provisioned", "deprovisioned", "credentials", "config")
+    ],
     # The add-on's settings pages ---------------------------------------------------------------
     Entry("addons/", {"GET": logged_in_page()}, note="lists the person's own companies' add-ons"),
     Entry(
@@ -445,6 +458,36 @@ PORTAL_ENTRIES = [
         member_methods(Permission.INSTALL_PLANS),
         kwargs=lambda w: {"slug": w.acme.addon.slug},
     ),
+    # The add-on lifecycle: its service's settings, and rotating a resource's credentials -------
+    Entry(
+        "addons/<slug:slug>/service/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS, post=redirect("/addons/acme-marker-search/service/")
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        data=lambda world: {"url": "https://service.acme.example/events"},
+    ),
+    Entry(
+        "addons/<slug:slug>/service/secret/",
+        member_methods(Permission.MANAGE_MANIFESTS, post=OK),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        note="the POST answer is the one page that shows a new signing secret (audited)",
+    ),
+    Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/rotate-credentials/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS,
+            post=redirect("/addons/acme-marker-search/resources/"),
+        ),
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+    ),
 ]
 
 
@@ -469,6 +512,19 @@ SSO_ENTRIES = [
         discloses=("Acme Marker Search", "acme-marker-search"),
         note="a portal login is not an SSO session; an SSO session opens its own resource only; "
         "the page shows the add-on's and the resource's names to their Heroku user",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/rotate-credentials",
+        {
+            "GET": by_role(FORBIDDEN, sso_dashboard_user=OK),
+            "POST": by_role(FORBIDDEN, sso_dashboard_user=redirect("/dashboard/")),
+        },
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        discloses=("Acme Marker Search", "acme-marker-search"),
+        note="the customer of the resource rotates its credentials (the app restarts)",
     ),
     Entry(
         "dashboard/<uuid:resource_uuid>/tickets/new",
@@ -511,6 +567,9 @@ OPERATOR_ADMIN_OVERRIDES = {
     "addons.addonresource": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.syncrun": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.partnerapicall": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.lifecycleevent": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.credentialrotation": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.addonservice": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.ticket": {"delete": FORBIDDEN},
     "django_q.success": {"add": FORBIDDEN},
     "django_q.ormq": {"add": FORBIDDEN},

@@ -14,7 +14,16 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
-from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
+from addons.models import (
+    AccessGrant,
+    Addon,
+    AddonResource,
+    AddonService,
+    CredentialRotation,
+    LifecycleEvent,
+    Plan,
+    Ticket,
+)
 from addons.tickets.services import TicketSource, open_ticket
 from tests.builders import sso_form
 
@@ -31,6 +40,8 @@ RIVAL_API_PASSWORD = "SECRETapiPasswordRival5Ng1Qe7Kz3Ph"
 RIVAL_SSO_SALT = "SECRETssoSaltRival8Tb4Cw2Xr6Jm9Lf"
 RIVAL_OAUTH_CLIENT_SECRET = "SECREToauthClientSecretRival1Vd5Gy"
 RIVAL_INTAKE_TOKEN = "SECRETintakeTokenRival7Hs3Mq9Wn2Ek"
+ACME_SERVICE_SECRET = "SECRETserviceSecretAcme5Jv8Nc3Qw6Rb"
+RIVAL_SERVICE_SECRET = "SECRETserviceSecretRival2Gd9Lx4Tm7Hk"
 
 # Strings that only acme's pages show: a page answered to anyone else must contain none of them.
 ACME_MARKERS = (
@@ -132,6 +143,10 @@ def _company(
         last_synced_at=timezone.now(),
         sync_status=AddonResource.SyncStatus.OK,
     )
+    # The add-on's service: its signing secret is set, its URL is not (no event leaves the test).
+    AddonService.objects.create(addon=addon, signing_secret=secrets["service_secret"])
+    LifecycleEvent.objects.create(resource=resource, step="provision", outcome="done")
+    CredentialRotation.objects.create(resource=resource, trigger="customer", status="retired")
     ticket = open_ticket(
         addon=addon,
         resource=resource,
@@ -175,6 +190,7 @@ def build_world() -> World:
             "intake_token": ACME_INTAKE_TOKEN,
             "access_token": ACME_ACCESS_TOKEN,
             "refresh_token": ACME_REFRESH_TOKEN,
+            "service_secret": ACME_SERVICE_SECRET,
         },
     )
     rival = _company(
@@ -189,6 +205,7 @@ def build_world() -> World:
             "sso_salt": RIVAL_SSO_SALT,
             "oauth_client_secret": RIVAL_OAUTH_CLIENT_SECRET,
             "intake_token": RIVAL_INTAKE_TOKEN,
+            "service_secret": RIVAL_SERVICE_SECRET,
         },
     )
     AccessGrant.objects.create(

@@ -1,4 +1,4 @@
-"""The fake's Platform API routes: add-ons, apps, collaborators, team members, config."""
+"""The fake's Platform API routes: add-ons, their config and actions, apps, collaborators, teams."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ class PlatformRoutes:
     # (pattern, handler): the first pattern that matches the whole path serves it.
     ROUTES = (
         (re.compile(r"/addons/([^/]+)"), "_addon"),
-        (re.compile(r"/addons/([^/]+)/(config|actions/provision)"), "_addon_config"),
+        (re.compile(r"/addons/([^/]+)/config"), "_addon_config"),
+        (re.compile(r"/addons/([^/]+)/actions/(provision|deprovision)"), "_addon_action"),
         (re.compile(r"/apps/([^/]+)"), "_app"),
         (re.compile(r"/apps/([^/]+)/collaborators"), "_collaborators"),
         (re.compile(r"/teams/([^/]+)/members"), "_team_members"),
@@ -44,14 +45,31 @@ class PlatformRoutes:
         return self._ok(addon)
 
     def _addon_config(self, match, method, resource, addon, app, body):
+        """GET lists the add-on's config; PATCH sets the vars it names (schema `add-on-config`)."""
         if match[1] != resource:
             return self._forbidden("add-on")
-        if match[2] == "actions/provision":
-            addon["state"] = "provisioned"
-            return self._send(200, addon)
-        if method == "PATCH":
-            addon["config"] = json.loads(body or b"{}").get("config", [])
-        return self._send(200, addon.get("config", []))
+        world = self.fake.world
+        if method == "GET":
+            return self._send(200, world.config_json(resource))
+        if method != "PATCH":
+            return self._error(405, "method_not_allowed", "Use GET or PATCH.")
+        items = _config_items(body)
+        if items is None:
+            return self._error(
+                422, "invalid_params", 'Expected {"config": [{"name": …, "value": …}, …]}.'
+            )
+        self.fake.record_write(method, self.path, resource, {"config": items})
+        return self._send(200, world.update_config(resource, items))
+
+    def _addon_action(self, match, method, resource, addon, app, body):
+        """POST /actions/provision or /deprovision: the add-on's new state (schema `add-on`)."""
+        if match[1] != resource:
+            return self._forbidden("add-on")
+        if method != "POST":
+            return self._error(405, "method_not_allowed", "Use POST.")
+        self.fake.record_write(method, self.path, resource, None)
+        addon["state"] = "provisioned" if match[2] == "provision" else "deprovisioned"
+        return self._send(200, addon)
 
     def _app(self, match, method, resource, addon, app, body):
         if match[1] not in (app["id"], app["name"]):
@@ -108,3 +126,22 @@ class PlatformRoutes:
             headers["Next-Range"] = f"{range_field} ]{last}..; max={size}"
             return self._ok(page, status=206, headers=headers)  # pages carry ETags too
         return self._ok(page, headers=headers)
+
+
+def _config_items(body: bytes) -> list[dict] | None:
+    """Return the config items of a PATCH body, or None when it is not what the schema asks."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    items = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return None
+    for item in items:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and (item.get("value") is None or isinstance(item["value"], str))
+        ):
+            return None
+    return [{"name": item["name"], "value": item.get("value")} for item in items]

@@ -56,6 +56,7 @@ class World:
     refresh_tokens: dict[str, dict] = field(default_factory=dict)  # refresh token -> {resource}
     grants: dict[str, dict] = field(default_factory=dict)  # code -> {resource, client_secret}
     users: dict[str, str] = field(default_factory=dict)  # lower-case email -> user id
+    config: dict[str, dict[str, str]] = field(default_factory=dict)  # resource uuid -> its config
 
     # Building the world --------------------------------------------------------------------
     def user_id(self, email: str) -> str:
@@ -72,11 +73,13 @@ class World:
         members: list[str] | tuple[str, ...] = (),
         token: str | None = None,
         plan: str = "acme-search:basic",
+        state: str = "provisioned",
     ) -> tuple[str, str]:
         """Add an add-on resource on a new app; return (resource uuid, access token).
 
         A personal app (team=None) lists its owner among its collaborators, as Heroku does. A team
-        app lists the given collaborators; its team has the given members.
+        app lists the given collaborators; its team has the given members. STATE is the add-on's
+        (`provisioning` for one whose provisioning answered 202).
         """
         resource_uuid = str(resource_uuid or new_id())
         app_id = new_id()
@@ -105,16 +108,22 @@ class World:
             for email in people
         ]
         self.addons[resource_uuid] = {
-            "id": resource_uuid,
-            "name": f"acme-search-{resource_uuid[:8]}",
-            "app": {"id": app_id, "name": app_name},
+            "actions": [],
             "addon_service": {"id": new_id(), "name": plan.split(":")[0]},
-            "plan": {"id": new_id(), "name": plan},
-            "state": "provisioned",
+            "billing_entity": {"id": app_id, "name": app_name, "type": "app"},
+            "app": {"id": app_id, "name": app_name},
+            "billed_price": {"cents": 0, "contract": False, "unit": "month"},
             "config_vars": [],
             "created_at": ISO,
+            "id": resource_uuid,
+            "name": f"acme-search-{resource_uuid[:8]}",
+            "plan": {"id": new_id(), "name": plan},
+            "provider_id": resource_uuid,
+            "state": state,
             "updated_at": ISO,
+            "web_url": None,
         }
+        self.config[resource_uuid] = {}
         token = token or f"token-{resource_uuid}"
         self.tokens[token] = {"resource": resource_uuid, "expires": time.time() + TOKEN_TTL}
         return resource_uuid, token
@@ -169,6 +178,22 @@ class World:
 
     def remove_addon(self, resource_uuid: str) -> None:
         self.addons.pop(resource_uuid, None)
+
+    def update_config(self, resource_uuid: str, items: list[dict]) -> list[dict]:
+        """Apply a PATCH of RESOURCE's config (a null value removes the var); return the config."""
+        config = self.config.setdefault(resource_uuid, {})
+        for item in items:
+            if item["value"] is None:
+                config.pop(item["name"], None)
+            else:
+                config[item["name"]] = item["value"]
+        self.addons[resource_uuid]["config_vars"] = sorted(config)
+        return self.config_json(resource_uuid)
+
+    def config_json(self, resource_uuid: str) -> list[dict]:
+        """Return RESOURCE's config as the Platform API lists it (add-on-config objects)."""
+        config = self.config.get(resource_uuid, {})
+        return [{"name": name, "value": config[name]} for name in sorted(config)]
 
     def expected_emails(self, resource_uuid: str) -> set[str]:
         """Return the lower-cased emails that may use RESOURCE: the truth a sync must reach."""
