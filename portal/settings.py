@@ -173,6 +173,14 @@ SSO_REFETCH_TIMEOUT = env.float("SSO_REFETCH_TIMEOUT", default=3.0)
 SSO_STALE_GRACE = env.int("SSO_STALE_GRACE", default=3600)
 SYNC_CONCURRENCY = env.int("SYNC_CONCURRENCY", default=16)
 SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
+# Add-on webhooks (README, "Keeping access lists fresh"). Heroku sends each resource's deliveries
+# to WEBHOOK_BASE_URL + /heroku/webhooks/<subscription>; a resource whose subscription is healthy
+# is polled every SYNC_INTERVAL_WITH_WEBHOOK seconds instead of SYNC_INTERVAL (team apps always at
+# SYNC_INTERVAL: no webhook tells of team membership). A delivery larger than WEBHOOK_MAX_BODY
+# bytes is refused.
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=SITE_URL).rstrip("/")
+SYNC_INTERVAL_WITH_WEBHOOK = env.int("SYNC_INTERVAL_WITH_WEBHOOK", default=3600)
+WEBHOOK_MAX_BODY = 256 * 1024
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)

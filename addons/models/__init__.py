@@ -12,6 +12,7 @@ from addons.models.partner_api import PartnerAPICall
 from addons.models.resource import AddonResource, AddonResourceQuerySet
 from addons.models.sso import UsedSSOToken
 from addons.models.tickets import Ticket, TicketEvent
+from addons.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccessChange",
@@ -30,5 +31,7 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "UsedSSOToken",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "generate_secret",
 ]

@@ -69,6 +69,7 @@ class SyncRun(models.Model):
         ADMIN = "admin", "Admin"
         SSO = "sso", "SSO re-fetch"
         PROVISION = "provision", "Provisioning"
+        WEBHOOK = "webhook", "Webhook delivery"
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
