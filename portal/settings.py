@@ -181,6 +181,10 @@ SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=SITE_URL).rstrip("/")
 SYNC_INTERVAL_WITH_WEBHOOK = env.int("SYNC_INTERVAL_WITH_WEBHOOK", default=3600)
 WEBHOOK_MAX_BODY = 256 * 1024
+# Each run fetches a team's members once for all its apps (with the team's ETag). An SSO re-fetch
+# uses a team list that Heroku confirmed less than TEAM_LIST_REUSE_AGE seconds ago as it is: a
+# login then decides on a list at most ACCESS_LIST_MAX_AGE + TEAM_LIST_REUSE_AGE old.
+TEAM_LIST_REUSE_AGE = env.int("TEAM_LIST_REUSE_AGE", default=60)
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from addons.access.alerts import alert_breaker_tripped
@@ -24,6 +24,7 @@ from addons.access.breaker import Breaker
 from addons.access.claims import ClaimLease, claimed_jobs, syncable_resources
 from addons.access.fetch import FetchWindow
 from addons.access.outcomes import ResourceOutcome, Status, SyncReport
+from addons.access.teams import TeamLists
 from addons.heroku.client import PlatformClient
 from addons.models import AddonResource, SyncRun
 
@@ -40,6 +41,7 @@ def sync_resources(
     concurrency: int | None = None,
     timeout: float | None = None,
     on_outcome: Callable[[ResourceOutcome], None] | None = None,
+    team_reuse_age: float | None = None,
 ) -> SyncReport:
     """Reconcile the access lists of RESOURCES with Heroku and return what happened.
 
@@ -48,13 +50,15 @@ def sync_resources(
     had to be refreshed, since Heroku may have retired the old ones. TIMEOUT bounds each
     resource's fetch, in seconds. ON_OUTCOME, if given, is called with each resource's outcome as
     soon as it is written (skipped resources included), in the calling thread: a command draws
-    its progress bar with it.
+    its progress bar with it. Each team's members are fetched once and shared by its resources;
+    a team list that Heroku confirmed less than TEAM_REUSE_AGE seconds ago is used as stored.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
     run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
+    run.teams = TeamLists(reuse_age=team_reuse_age)
     try:
         with FetchWindow(
             PlatformClient(), concurrency=concurrency, fetch_timeout=timeout
@@ -65,6 +69,7 @@ def sync_resources(
                 chunk=2 * window.size,
                 since=run.report.started_at,
                 record=run.record,
+                teams=run.teams,
             )
             for job in jobs:
                 while window.full():
@@ -82,10 +87,14 @@ def sync_resource(
 ) -> ResourceOutcome:
     """Reconcile one RESOURCE's access list now and return the outcome; reload RESOURCE after.
 
-    Used for an SSO re-fetch with a short TIMEOUT. `outcome.ok` says whether the stored list now
-    matches Heroku; `outcome.error` why not.
+    Used for an SSO re-fetch with a short TIMEOUT (which reuses a team member list that Heroku
+    confirmed within TEAM_LIST_REUSE_AGE seconds rather than wait for its pages). `outcome.ok`
+    says whether the stored list now matches Heroku; `outcome.error` why not.
     """
-    report = sync_resources([resource], trigger=trigger, concurrency=1, timeout=timeout)
+    reuse = settings.TEAM_LIST_REUSE_AGE if trigger == SyncRun.Trigger.SSO else None
+    report = sync_resources(
+        [resource], trigger=trigger, concurrency=1, timeout=timeout, team_reuse_age=reuse
+    )
     resource.refresh_from_db()
     if report.outcomes:
         return report.outcomes[0]
@@ -104,6 +113,7 @@ class _Run:
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
         self.on_outcome = on_outcome
+        self.teams = TeamLists()  # sync_resources sets the run's own
         self.lease = None
         if dry_run:
             self.breaker = Breaker(None)
@@ -136,6 +146,8 @@ class _Run:
         results = window.completed(timeout=self.lease.renew_every if self.lease else None)
         if self.lease is not None and self.lease.renew_if_due():
             self.breaker.refresh()  # another run may have tripped it meanwhile
+        if not self.report.dry_run:
+            self.store_team_lists()
         outcomes = apply_batch(
             results,
             run=self.report.run,
@@ -145,6 +157,15 @@ class _Run:
         if self.breaker.observe(results, outcomes):
             self.alert_breaker_tripped()
         self.record(outcomes)
+
+    def store_team_lists(self) -> None:
+        """Store the team member pages answered so far (a database error only logs: they are
+        ETags and bodies to ask with next time, and the next run asks without them)."""
+        try:
+            with transaction.atomic():
+                self.teams.store_changes()
+        except DatabaseError:
+            logger.exception("could not store the team member lists of this run")
 
     def alert_breaker_tripped(self) -> None:
         """Tell operators that this run tripped the breaker (a failure to do so only logs)."""

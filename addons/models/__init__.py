@@ -1,6 +1,12 @@
 """The add-ons app's models, one module per area. Import them from here: `addons.models`."""
 
-from addons.models.access import AccessChange, AccessGrant, PlatformResponse, SyncRun
+from addons.models.access import (
+    AccessChange,
+    AccessGrant,
+    PlatformResponse,
+    SyncRun,
+    TeamResponse,
+)
 from addons.models.addon import Addon, Plan, generate_secret
 from addons.models.lifecycle import (
     AddonService,
@@ -28,6 +34,7 @@ __all__ = [
     "PlatformResponse",
     "ServiceEventReceipt",
     "SyncRun",
+    "TeamResponse",
     "Ticket",
     "TicketEvent",
     "UsedSSOToken",

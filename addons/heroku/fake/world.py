@@ -71,6 +71,11 @@ class World:
     # server's dispatcher turns them into signed deliveries.
     listeners: list[Callable[[dict], None]] = field(default_factory=list)
 
+    def __getstate__(self) -> dict:
+        # A copy (or a pickle) of the world is the world's data: the listeners belong to the
+        # server that holds this world, never to a copy.
+        return {**self.__dict__, "listeners": []}
+
     # Building the world --------------------------------------------------------------------
     def user_id(self, email: str) -> str:
         return self.users.setdefault(email.lower(), new_id())
@@ -91,14 +96,18 @@ class World:
         """Add an add-on resource on a new app; return (resource uuid, access token).
 
         A personal app (team=None) lists its owner among its collaborators, as Heroku does. A team
-        app lists the given collaborators; its team has the given members. STATE is the add-on's
-        (`provisioning` for one whose provisioning answered 202).
+        app lists the given collaborators; its team has the given members (a team of that name
+        that the world knows already keeps its members: MEMBERS is then ignored). STATE is the
+        add-on's (`provisioning` for one whose provisioning answered 202).
         """
         resource_uuid = str(resource_uuid or new_id())
         app_id = new_id()
         app_name = app_name or f"app-{app_id[:8]}"
         team_json = None
-        if team is not None:
+        shared = self.team_named(team) if team is not None else None
+        if shared is not None:  # another app of a team the world knows: its members stay
+            team_json = dict(shared)
+        elif team is not None:
             team_id = new_id()
             team_json = {"id": team_id, "name": team}
             self.team_members[team_id] = [self.member_json(email) for email in members]
@@ -165,6 +174,13 @@ class World:
             "two_factor_authentication": True,
             "user": {"email": email, "id": user_id, "name": email.split("@")[0]},
         }
+
+    def team_named(self, name: str) -> dict | None:
+        """Return the team called NAME that an app of the world belongs to, if any."""
+        for app in self.apps.values():
+            if app.get("team") and app["team"]["name"] == name:
+                return app["team"]
+        return None
 
     def app_of(self, resource_uuid: str) -> dict:
         return self.apps[self.addons[resource_uuid]["app"]["id"]]
