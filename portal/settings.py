@@ -185,6 +185,9 @@ WEBHOOK_MAX_BODY = 256 * 1024
 # uses a team list that Heroku confirmed less than TEAM_LIST_REUSE_AGE seconds ago as it is: a
 # login then decides on a list at most ACCESS_LIST_MAX_AGE + TEAM_LIST_REUSE_AGE old.
 TEAM_LIST_REUSE_AGE = env.int("TEAM_LIST_REUSE_AGE", default=60)
+# A run starts no new resource once Heroku's RateLimit-Remaining falls below this (the pool is
+# shared with every other use of the account's tokens); the next run takes the rest first.
+SYNC_RATE_LIMIT_RESERVE = env.int("SYNC_RATE_LIMIT_RESERVE", default=500)
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)

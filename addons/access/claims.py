@@ -189,13 +189,16 @@ def claimed_jobs(
 
 
 def _listed_chunks(queryset: models.QuerySet, size: int) -> Iterator[list[tuple]]:
-    """Yield the (pk, uuid) pairs of QUERYSET in pk order, SIZE at a time, each read when due."""
-    last_pk = 0
-    while listed := list(
-        queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "uuid")[:size]
-    ):
-        last_pk = listed[-1][0]
-        yield listed
+    """Yield the (pk, uuid) pairs of QUERYSET stalest first (never synced, then the oldest
+    lists), SIZE at a time.
+
+    The order is read once, at the start: a run's own writes move what it synced to the end of
+    that order, and a run that stops early (the rate limit) leaves the stalest to the next run.
+    """
+    order = (models.F("last_synced_at").asc(nulls_first=True), "pk")
+    listed = list(queryset.order_by(*order).values_list("pk", "uuid").iterator(chunk_size=5000))
+    for start in range(0, len(listed), size):
+        yield listed[start : start + size]
 
 
 def _claim_chunk(
@@ -214,7 +217,8 @@ def _claim_chunk(
         # Re-applying the queryset's filters here drops a resource that another run synced
         # between our listing and our claim (it is no longer stale).
         rows = rows.filter(sync_claimed_by=lease.claim_id)
-    resources = list(rows.select_related("addon").order_by("pk"))
+    place = {pk: index for index, (pk, _) in enumerate(listed)}  # stalest first, as listed
+    resources = sorted(rows.select_related("addon"), key=lambda resource: place[resource.pk])
     claimed = {resource.pk for resource in resources}
     own = lease.claim_id if lease is not None else None
     skipped = _skipped([(pk, uuid) for pk, uuid in listed if pk not in claimed], own=own)

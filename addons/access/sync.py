@@ -50,7 +50,9 @@ def sync_resources(
     had to be refreshed, since Heroku may have retired the old ones. TIMEOUT bounds each
     resource's fetch, in seconds. ON_OUTCOME, if given, is called with each resource's outcome as
     soon as it is written (skipped resources included), in the calling thread: a command draws
-    its progress bar with it. Each team's members are fetched once and shared by its resources;
+    its progress bar with it. Resources are taken stalest first; when Heroku's RateLimit-Remaining
+    falls below SYNC_RATE_LIMIT_RESERVE, no new resource is started and the rest are counted as
+    `deferred` for the next run. Each team's members are fetched once and shared by its resources;
     a team list that Heroku confirmed less than TEAM_REUSE_AGE seconds ago is used as stored.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
@@ -60,9 +62,8 @@ def sync_resources(
     run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
     run.teams = TeamLists(reuse_age=team_reuse_age)
     try:
-        with FetchWindow(
-            PlatformClient(), concurrency=concurrency, fetch_timeout=timeout
-        ) as window:
+        client = PlatformClient()
+        with FetchWindow(client, concurrency=concurrency, fetch_timeout=timeout) as window:
             jobs = claimed_jobs(
                 queryset,
                 lease=run.lease,
@@ -74,6 +75,12 @@ def sync_resources(
             for job in jobs:
                 while window.full():
                     run.apply_completed(window)
+                if client.pacer.below(settings.SYNC_RATE_LIMIT_RESERVE):
+                    # Heroku's pool is low: start no new resource (those under way finish). The
+                    # claims of the rest end with the run, and the next run takes them first,
+                    # as they are now the stalest.
+                    run.report.deferred = _not_synced_since(queryset, run) - len(window)
+                    break
                 window.submit(job)
             while window:
                 run.apply_completed(window)
@@ -203,6 +210,12 @@ class _Run:
         _log_report(report)
 
 
+def _not_synced_since(queryset, run: _Run) -> int:
+    """Return how many resources of QUERYSET no run has synced since RUN started."""
+    started = run.report.started_at
+    return queryset.exclude(last_synced_at__gte=started).count()
+
+
 def _record_run(report: SyncReport) -> None:
     """Write REPORT's end and counts to its SyncRun."""
     run = report.run
@@ -230,6 +243,12 @@ def _record_run(report: SyncReport) -> None:
 
 def _log_report(report: SyncReport) -> None:
     """Log REPORT's counts in one line."""
+    if report.deferred:
+        logger.warning(
+            "sync (%s): Heroku's rate limit is low; %d resources left for the next run",
+            report.trigger,
+            report.deferred,
+        )
     logger.info(
         "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, %d paused, +%d -%d",
         report.trigger,

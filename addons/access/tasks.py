@@ -9,6 +9,7 @@ from itertools import batched
 
 from django_q.tasks import async_task
 
+from addons.access.staleness import due_for_sync
 from addons.access.sync import sync_resource, sync_resources
 from addons.access.webhooks import commands as webhook_commands
 from addons.access.webhooks import events as webhook_events
@@ -32,8 +33,8 @@ def sync_resource_task(resource_id: int) -> str:
 
 
 def sync_access_task() -> dict:
-    """Sync every stale access list (run by the "sync_access" schedule)."""
-    report = sync_resources(AddonResource.objects.stale(), trigger=SyncRun.Trigger.SCHEDULE)
+    """Sync the access lists that are due, stalest first (run by the "sync_access" schedule)."""
+    report = sync_resources(due_for_sync(), trigger=SyncRun.Trigger.SCHEDULE)
     return report.as_json()
 
 

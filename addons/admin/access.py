@@ -13,10 +13,11 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin import ReadOnlyAdminMixin
 from addons.access.selectors import sync_alerts
+from addons.access.staleness import fleet_staleness
 from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
 from addons.admin.lifecycle import CredentialRotationInline, LifecycleEventInline
-from addons.admin.webhooks import WebhookHealthFilter, webhook_badge
+from addons.admin.webhooks import WebhookHealthFilter, staleness_summary, webhook_badge
 from addons.models import (
     AccessChange,
     AccessGrant,
@@ -246,6 +247,13 @@ class SyncRunAdmin(SyncAlertsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["trigger", "dry_run", ("breaker_tripped_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "started_at"
+
+    def changelist_view(self, request, extra_context=None):
+        # How old the fleet's lists are, atop the runs that keep them (a summary, not an alert).
+        extra_context = {**(extra_context or {})}
+        if request.method == "GET":
+            extra_context["staleness_summary"] = staleness_summary(fleet_staleness())
+        return super().changelist_view(request, extra_context)
 
     class Media:
         css = {"all": ["addons/admin.css"]}

@@ -1,4 +1,5 @@
-"""The admin's view of add-on webhook subscriptions: a badge and a filter on the resource list."""
+"""The admin's view of add-on webhooks and freshness: a badge and a filter on the resource list,
+and the fleet's staleness atop the sync runs."""
 
 from django.contrib import admin
 from django.db.models import Q
@@ -56,3 +57,27 @@ class WebhookHealthFilter(admin.SimpleListFilter):
         if self.value() == "unhealthy":
             return queryset.exclude(healthy)
         return queryset
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def staleness_summary(staleness: dict) -> str:
+    """Return the fleet's staleness (see addons.access.staleness) in one line for operators."""
+    if not staleness["resources"]:
+        return "Access lists: no provisioned resource yet."
+    return (
+        f"Access lists of {staleness['resources']} provisioned resources: "
+        f"p50 {_duration(staleness['p50_seconds'])} old, "
+        f"p99 {_duration(staleness['p99_seconds'])}, "
+        f"oldest {_duration(staleness['oldest_seconds'])} ({staleness['oldest_uuid']}); "
+        f"{staleness['never_synced']} never synced; "
+        f"{staleness['with_webhook']} with a healthy webhook subscription."
+    )
