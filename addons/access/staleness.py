@@ -15,13 +15,14 @@ from addons.models import AddonResource, WebhookSubscription
 def due_for_sync(now: datetime | None = None) -> models.QuerySet[AddonResource]:
     """Return the provisioned resources the schedule should sync now.
 
-    A list never synced, or older than SYNC_INTERVAL, is due; except that a personal app's list
-    whose webhook subscription is healthy (Heroku tells of each change) is due only once older than
-    SYNC_INTERVAL_WITH_WEBHOOK. Team apps always poll at SYNC_INTERVAL: no webhook tells of team
-    membership.
+    A list never synced, or older than SYNC_INTERVAL (or ACCESS_LIST_MAX_AGE, when shorter), is
+    due; except that a personal app's list whose webhook subscription is healthy (Heroku tells of
+    each change) is due only once older than SYNC_INTERVAL_WITH_WEBHOOK. Team apps always poll at
+    SYNC_INTERVAL: no webhook tells of team membership.
     """
     now = now or timezone.now()
-    interval = now - timedelta(seconds=settings.SYNC_INTERVAL)
+    base = min(settings.SYNC_INTERVAL, settings.ACCESS_LIST_MAX_AGE)
+    interval = now - timedelta(seconds=base)
     hooked = now - timedelta(seconds=max(settings.SYNC_INTERVAL_WITH_WEBHOOK, 0))
     healthy = models.Q(webhook_subscription__status=WebhookSubscription.Status.ACTIVE) & models.Q(
         team_id=""

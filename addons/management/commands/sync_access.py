@@ -50,8 +50,8 @@ class Command(BaseCommand):
             "--due",
             action="store_true",
             help="Sync only the resources the schedule would sync now: lists older than "
-            "SYNC_INTERVAL, or SYNC_INTERVAL_WITH_WEBHOOK for personal apps with a healthy "
-            "webhook subscription.",
+            "SYNC_INTERVAL (or ACCESS_LIST_MAX_AGE when shorter), or SYNC_INTERVAL_WITH_WEBHOOK "
+            "for personal apps with a healthy webhook subscription.",
         )
         parser.add_argument(
             "--dry-run",
