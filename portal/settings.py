@@ -77,7 +77,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (docs/reliability.md, "Load"): a new PostgreSQL connection per request
+# cost more than the request; keeping each for CONN_MAX_AGE seconds doubled the Partner API's
+# throughput. Health checks replace a connection the server dropped before it is used, so a
+# database restart costs no failed request. Safe with gunicorn's sync and threaded workers and the
+# qcluster (each thread has its own connection; both close old ones around each request or task);
+# CONN_MAX_AGE=0 restores a connection per request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout waits out short locks.
     # synchronous=NORMAL: in WAL mode a commit no longer waits for an fsync of the log (only
