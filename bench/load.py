@@ -381,7 +381,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--no-grant", action="store_true", help="provision without oauth_grant")
     parser.add_argument(
-        "--conn-max-age", type=int, default=60, help="CONN_MAX_AGE of the server (default 60, as shipped)"
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="CONN_MAX_AGE of the server (default 60, as shipped)",
     )
     parser.add_argument("--phases", default="partner,sso,same-provision")
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ from addons.access.staleness import due_for_sync
 from addons.access.sync import sync_resource, sync_resources
 from addons.access.webhooks import commands as webhook_commands
 from addons.access.webhooks import events as webhook_events
+from addons.access.webhooks import receiver as webhook_receiver
 from addons.access.webhooks import subscriptions as webhook_subscriptions
 from addons.models import AddonResource, SyncRun, WebhookDelivery, WebhookSubscription
 
@@ -91,9 +92,11 @@ def subscribe_resource_task(resource_id: int) -> str:
 
 
 def subscribe_pending_task(limit: int = 500) -> dict:
-    """Subscribe up to LIMIT resources whose subscription is pending or failed (a schedule)."""
-    report = webhook_commands.subscribe_wanted(limit=limit)
-    return report.as_json()
+    """Subscribe up to LIMIT resources whose subscription is pending or failed, and forget old
+    delivery ids (a schedule)."""
+    report = webhook_commands.subscribe_wanted(limit=limit).as_json()
+    report["deliveries_pruned"] = webhook_receiver.prune_deliveries()
+    return report
 
 
 def unsubscribe_task(subscription_id: int) -> str:

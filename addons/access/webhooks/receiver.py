@@ -15,10 +15,12 @@ import hmac
 import json
 import uuid as uuidlib
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from accounts.addresses import normalize_email
@@ -31,6 +33,10 @@ from addons.models import (
 )
 
 DELIVERY_TASK = "addons.access.tasks.webhook_delivery_task"
+
+
+# How long accepted delivery ids are kept (`prune_deliveries`); an event older than this is refused.
+DELIVERY_RETENTION = timedelta(days=8)
 
 
 RESOURCES = frozenset({"addon", "addon-attachment", "app", "collaborator"})
@@ -159,6 +165,13 @@ def _parse(body: bytes, subscription: WebhookSubscription) -> dict:
     data = payload.get("data")
     if not isinstance(data, dict):
         raise DeliveryRefused("The delivery lacks its data.")
+    created_at = parse_datetime(str(payload.get("created_at") or ""))
+    if created_at is None or created_at.tzinfo is None:
+        raise DeliveryRefused("The delivery lacks a valid created_at.")
+    if timezone.now() - created_at > DELIVERY_RETENTION:
+        # Older than the delivery ids kept to recognise a replay (Heroku retries for about seven
+        # days): it could be a replay that is no longer recognised.
+        raise Replayed("The delivery's event is older than the portal keeps delivery ids.")
     return {
         "delivery_id": ids["delivery"],
         "attempt_id": ids["attempt"],
@@ -201,3 +214,10 @@ def remove_collaborator_now(resource, data: dict) -> str:
     grant.delete()
     AccessChange.objects.create(resource=resource, email=email, change=AccessChange.Change.REMOVED)
     return email
+
+
+def prune_deliveries(*, now=None) -> int:
+    """Forget the delivery ids older than DELIVERY_RETENTION; return how many were dropped."""
+    cutoff = (now or timezone.now()) - DELIVERY_RETENTION
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

@@ -7,8 +7,10 @@ import hashlib
 import hmac
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from addons.access import tasks
 from addons.access.webhooks.receiver import DELIVERY_TASK
@@ -114,12 +116,15 @@ def test_a_destroyed_add_on_or_app_marks_the_resource(
 
 
 # Hostile deliveries ----------------------------------------------------------------------------
-def delivery_body(subscription, *, email="ann@example.com", action="create", **ids) -> bytes:
+def delivery_body(
+    subscription, *, email="ann@example.com", action="create", created_at=None, **ids
+) -> bytes:
     resource = subscription.resource
     ids = {"attempt": str(uuid.uuid4()), "delivery": str(uuid.uuid4()), **ids}
     ids.setdefault("event", str(uuid.uuid4()))
     payload = {
         "id": ids["event"],
+        "created_at": created_at or timezone.now().isoformat(),
         "action": action,
         "resource": "collaborator",
         "data": {"user": {"email": email, "id": "u1"}, "app": {"id": resource.app_id}},
@@ -217,6 +222,11 @@ def _missing_headers(client, s):
     return post(client, s, body, Authorization=None, **{"Heroku-Webhook-Hmac-SHA256": None})
 
 
+def _too_old(client, s):
+    old = (timezone.now() - timedelta(days=9)).isoformat()
+    return post(client, s, delivery_body(s, action="destroy", created_at=old))
+
+
 def _get(client, s):
     return client.get(f"/heroku/webhooks/{s.public_id}")
 
@@ -233,6 +243,7 @@ HOSTILE = {
     "wrong content type": (_wrong_content_type, 415),
     "huge body": (_huge_body, 413),
     "missing headers": (_missing_headers, 401),
+    "an event older than the ids kept": (_too_old, 409),
     "GET": (_get, 405),
 }
 
@@ -261,3 +272,21 @@ def test_a_hostile_delivery_gets_a_4xx_and_changes_nothing(
 def test_a_forged_delivery_from_the_fake_is_refused(fake_heroku, subscribed_resource):
     answer = fake_heroku.dispatcher.forge(str(subscribed_resource.uuid), email="ann@example.com")
     assert answer == 401
+
+
+def test_old_delivery_ids_are_forgotten_after_the_retention(subscribed_resource):
+    from addons.access.webhooks.receiver import prune_deliveries
+
+    subscription = subscribed_resource.webhook_subscription
+    for days, name in ((9, "old"), (1, "recent")):
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            delivery_id=name,
+            event_id=name,
+            attempt_id=name,
+            resource_type="collaborator",
+            action="create",
+            received_at=timezone.now() - timedelta(days=days),
+        )
+    assert prune_deliveries() == 1
+    assert list(WebhookDelivery.objects.values_list("delivery_id", flat=True)) == ["recent"]
