@@ -120,3 +120,14 @@ def test_the_sync_runs_page_shows_the_fleet_s_staleness(operator_client, make_re
     html = operator_client.get(reverse("admin:addons_syncrun_changelist")).content.decode()
     assert "p99 2.0 h" in html
     assert str(resource.uuid) in html
+
+
+def test_sync_access_due_syncs_what_the_schedule_would(fake_heroku, make_resource, settings):
+    settings.SYNC_INTERVAL_WITH_WEBHOOK = 3600
+    hooked_fresh, due = make_resource(), make_resource()
+    synced_ago(hooked_fresh, 600)
+    synced_ago(due, 600)
+    hooked(hooked_fresh)
+    out = io.StringIO()
+    call_command("sync_access", "--due", "--json", stdout=out)
+    assert json.loads(out.getvalue())["resources"] == 1

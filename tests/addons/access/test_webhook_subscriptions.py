@@ -173,3 +173,11 @@ def test_the_command_refuses_bad_usage(db, args):
     with pytest.raises(CommandError) as raised:
         call_command("subscribe_webhooks", *args)
     assert raised.value.returncode == 2
+
+
+def test_the_schedule_subscribes_the_pending_and_prunes_old_delivery_ids(
+    fake_heroku, resource_with_token
+):
+    report = tasks.subscribe_pending_task()
+    assert report["active"] == 1 and report["deliveries_pruned"] == 0
+    assert len(fake_heroku.world.webhooks) == 1
