@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_auditevent_company_addon_and_plan_actions'),
+        ('accounts', '0004_invitation_invited_as'),
     ]
 
     operations = [

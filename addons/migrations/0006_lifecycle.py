@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('addons', '0003_rename_task_paths'),
+        ('addons', '0005_sync_circuit_breaker'),
     ]
 
     operations = [
