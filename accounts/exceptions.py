@@ -53,3 +53,14 @@ class NotAMemberError(AccountsError):
 
 class InvitationForAnotherEmailError(InvitationError):
     """The invitation was sent to another email address than the logged-in person's."""
+
+
+class UnverifiedEmailError(AccountsError):
+    """The person's e-mail address is not proven yet (the sign-up link was never followed)."""
+
+    def __init__(self, email: str):
+        self.email = email
+        super().__init__(
+            f"Verify your e-mail address {email} first: follow the link we e-mailed you, or ask "
+            "for a new one."
+        )

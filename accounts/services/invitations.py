@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import selectors
 from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
@@ -17,6 +18,7 @@ from accounts.exceptions import (
     InvitationError,
     InvitationForAnotherEmailError,
     NotInProviderProgramError,
+    UnverifiedEmailError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, User
 from accounts.outbox import queue_email
@@ -179,6 +181,8 @@ def cancel_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 def accept_invitation(*, token: str, user: User) -> CompanyUser:
     """Make USER a company user with the rights of the invitation TOKEN names; use it up."""
     invitation = get_invitation_for_token(token, for_update=True)
+    if not selectors.has_verified_email(user):
+        raise UnverifiedEmailError(user.email)
     if not user.has_joined_provider_program:
         raise NotInProviderProgramError(
             "Join the Provider Program before accepting this invitation."
