@@ -58,6 +58,19 @@ class SignupForm(allauth_forms.SignupForm):
         self.fields["password2"].label = "Password confirmation"
 
 
+class LoginForm(allauth_forms.LoginForm):
+    """Log in with an e-mail address, compared in its one stored form, and a password."""
+
+    def clean_login(self):
+        return normalize_email(super().clean_login())
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """Change one's address to another; it takes effect once verified."""
+
+    email = EmailAddressField(label="New e-mail address", max_length=254)
+
+
 class ResetPasswordForm(allauth_forms.ResetPasswordForm):
     """Ask for a password reset link; the answer never says whether the address has an account."""
 

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from accounts import services
 from accounts.admin.common import ReadOnlyAdminMixin, ServiceAdminMixin, permissions_display
 from accounts.exceptions import AlreadyMemberError, InvitationError, NoProviderAccountError
-from accounts.forms import CompanyUserForm
+from accounts.forms import CompanyUserForm, EmailAddressField
 from accounts.models import Company, CompanyUser, Invitation
 
 
@@ -68,7 +68,7 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
 class CompanyAddForm(forms.ModelForm):
     """A new company and the person who becomes its first manager."""
 
-    first_manager = forms.EmailField(
+    first_manager = EmailAddressField(
         label="First manager's email address",
         max_length=254,
         help_text="A person who has joined the Provider Program. They become the company's first "
