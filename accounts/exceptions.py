@@ -1,5 +1,7 @@
 """Errors raised by the accounts services. Views show their message to the user."""
 
+from accounts.permissions import Permission
+
 
 class AccountsError(Exception):
     """A rule about companies and their users was broken."""
@@ -53,6 +55,35 @@ class NotAMemberError(AccountsError):
 
 class InvitationForAnotherEmailError(InvitationError):
     """The invitation was sent to another email address than the logged-in person's."""
+
+
+class NotPermittedError(AccountsError):
+    """The acting person may not do this: a right they lack, or one they cannot give."""
+
+
+class RightsNotHeldError(NotPermittedError):
+    """A company user tried to give rights they do not hold themselves."""
+
+    def __init__(self, missing):
+        self.missing = frozenset(Permission(p) for p in missing)
+        labels = ", ".join(p.label for p in Permission if p in self.missing)
+        super().__init__(f"You can grant only rights you hold yourself; you do not hold: {labels}.")
+
+
+class OwnRightsError(NotPermittedError):
+    """Nobody raises their own rights, nor adds or invites themselves."""
+
+
+class SenderCannotGrantError(InvitationError, NotPermittedError):
+    """The invitation's sender can no longer grant the rights it offers.
+
+    WHY says what changed (the sender was revoked, lowered, ...); the message adds what the
+    invitee can do about it.
+    """
+
+    def __init__(self, message: str, *, why: str = ""):
+        self.why = why or message
+        super().__init__(message)
 
 
 class UnverifiedEmailError(AccountsError):

@@ -12,6 +12,11 @@ from accounts.addresses import normalize_email, validate_email_address
 from accounts.models import Company
 from accounts.permissions import ALL_PERMISSIONS, Permission
 
+GRANT_HELP = (
+    "You can grant only rights you hold yourself: the others are shown, but cannot be ticked."
+)
+OWN_HELP = "You can remove your own rights, never add any: the others cannot be ticked."
+
 
 class EmailAddressField(forms.EmailField):
     """An e-mail address, cleaned to the portal's one form; invisible characters refused by name."""
@@ -28,14 +33,35 @@ class EmailAddressField(forms.EmailField):
         super().run_validators(value)
 
 
-def permissions_field(**kwargs) -> forms.TypedMultipleChoiceField:
+class RightsCheckboxes(forms.CheckboxSelectMultiple):
+    """The six rights as checkboxes; those not in OFFERED are shown disabled."""
+
+    def __init__(self, *args, offered=ALL_PERMISSIONS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offered = frozenset(offered)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if Permission(value) not in self.offered:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+def permissions_field(*, offered=ALL_PERMISSIONS, own=False, **kwargs):
+    """The rights field: the rights the acting person may not tick are shown disabled, with why.
+
+    It checks nothing about who may grant what: the services do, and refuse a tampered form.
+    """
+    offered = frozenset(offered)
+    help_text = OWN_HELP if own else (GRANT_HELP if offered != ALL_PERMISSIONS else "")
+    kwargs.setdefault("initial", sorted(offered))
     return forms.TypedMultipleChoiceField(
         label="Permissions",
         choices=Permission.choices,
         coerce=Permission,
-        widget=forms.CheckboxSelectMultiple,
+        widget=RightsCheckboxes(offered=offered),
         required=False,
-        initial=sorted(ALL_PERMISSIONS),
+        help_text=help_text,
         **kwargs,
     )
 
@@ -105,14 +131,24 @@ class CompanyForm(forms.Form):
 
 
 class CompanyUserForm(forms.Form):
-    """An email address and the rights to give: used to add a company user or to invite one."""
+    """An email address and the rights to give: used to add a company user or to invite one.
+
+    OFFERED: the rights the acting person may give (default: all, for operators).
+    """
 
     email = EmailAddressField(label="Email address", max_length=254)
-    permissions = permissions_field()
+
+    def __init__(self, *args, offered=ALL_PERMISSIONS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"] = permissions_field(offered=offered)
 
 
 class PermissionsForm(forms.Form):
-    permissions = permissions_field()
+    """A company user's rights. OFFERED: those the acting person may tick; OWN: their own."""
+
+    def __init__(self, *args, offered=ALL_PERMISSIONS, own=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"] = permissions_field(offered=offered, own=own, initial=None)
 
 
 class TicketNotificationsForm(forms.Form):

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import CompanyUser
+from accounts.services import CompanyUserActor
 
 
 def get_membership(user, company_slug: str) -> CompanyUser:
@@ -39,9 +40,19 @@ class CompanyMemberMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         self.membership = get_membership(request.user, kwargs[self.company_url_kwarg])
         self.company = self.membership.company
-        if self.required_permission is not None:
-            require_permission(self.membership, self.required_permission)
+        permission = self.get_required_permission()
+        if permission is not None:
+            require_permission(self.membership, permission)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_required_permission(self):
+        """Return the right this request needs (`required_permission` unless a view says)."""
+        return self.required_permission
+
+    @property
+    def actor(self) -> CompanyUserActor:
+        """The company user acting, as the services take them."""
+        return CompanyUserActor(self.membership)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -214,11 +214,24 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", "Accepted"
         CANCELLED = "cancelled", "Cancelled"
 
+    class SentAs(models.TextChoices):
+        """In which capacity `invited_by` sent the invitation: acceptance re-checks that one."""
+
+        COMPANY_USER = "company_user", "Company user"
+        OPERATOR = "operator", "Operator"
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)
     permissions = PermissionsField(default=all_permissions)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    invited_as = models.CharField(
+        max_length=20,
+        choices=SentAs.choices,
+        default=SentAs.COMPANY_USER,
+        help_text="A company user's invitation is accepted only while they still hold every "
+        "right it grants; an operator's, while they may still add company users.",
     )
     # A random nonce in the signed token: resending replaces it, which voids older links.
     key = models.CharField(max_length=64)
@@ -291,6 +304,11 @@ class AuditEvent(models.Model):
         PLAN_CREATED = "plan_created", "Plan created"
         PLAN_CHANGED = "plan_changed", "Plan changed"
         PLAN_DELETED = "plan_deleted", "Plan deleted"
+        SERVICE_CHANGED = "addon_service_changed", "Add-on service URL changed"
+        SERVICE_SECRET_GENERATED = "service_secret_generated", "Add-on service secret generated"
+        CONFIG_UPDATED = "resource_config_updated", "Resource config updated"
+        CREDENTIALS_ROTATED = "credentials_rotated", "Credential rotation requested"
+        CREDENTIALS_RETIRED = "credentials_retired", "Old credentials retired"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -17,6 +17,7 @@ class AddonsConfig(AppConfig):
         from accounts.outbox import register_entitlement_check
         from addons import receivers  # noqa: F401  (connects the signal receivers)
         from addons.access import checks as access_checks  # noqa: F401  (registers the checks)
+        from addons.lifecycle import checks as lifecycle_checks  # noqa: F401
         from addons.sso import checks as sso_checks  # noqa: F401
         from addons.tickets.notifications import TICKET_EVENT_KIND, recipient_still_entitled
 

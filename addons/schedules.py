@@ -15,4 +15,19 @@ def addon_schedules() -> tuple[ScheduleSpec, ...]:
             func="addons.access.tasks.sync_access_task",
             minutes=max(1, settings.SYNC_INTERVAL // 60),
         ),
+        # The add-on lifecycle's duties: fail provisionings past Heroku's 12 hours (and alert),
+        # retire old credentials whose overlap window is over (each is also scheduled on its
+        # own, at its time), and resume reports to Heroku that a dead worker left behind.
+        ScheduleSpec(
+            name="lifecycle_sweep",
+            func="addons.lifecycle.tasks.lifecycle_sweep_task",
+            minutes=5,
+        ),
+        # Rotates credentials older than CREDENTIAL_ROTATION_DAYS; does nothing while it is 0
+        # (the default), so the schedule is installed either way and the setting switches it.
+        ScheduleSpec(
+            name="rotate_credentials",
+            func="addons.lifecycle.tasks.rotate_due_credentials_task",
+            minutes=60,
+        ),
     )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from addons import views
+from addons.lifecycle import urls as lifecycle_urls
 from addons.manifests import urls as manifest_urls
 from addons.partner_api import urls as partner_api_urls
 from addons.sso import urls as sso_urls
@@ -24,4 +25,5 @@ urlpatterns = [
     *ticket_urls.urlpatterns,
     *partner_api_urls.urlpatterns,
     *sso_urls.urlpatterns,
+    *lifecycle_urls.urlpatterns,
 ]

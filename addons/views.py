@@ -1,5 +1,8 @@
 """The add-on pages: the add-ons of a person's companies, one add-on, one resource."""
 
+import json
+from urllib.parse import urlsplit
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -12,6 +15,12 @@ from addons.models import Addon, AddonResource
 
 # The add-on's settings in the portal (issue 4) ------------------------------------------------
 RESOURCES_PER_PAGE = 100
+
+
+LIFECYCLE_EVENTS_SHOWN = 50
+
+
+ROTATIONS_SHOWN = 10
 
 
 class AddonListView(LoginRequiredMixin, TemplateView):
@@ -57,7 +66,8 @@ class AddonDetailView(AddonMemberMixin, TemplateView):
 
 
 class ResourceDetailView(AddonMemberMixin, TemplateView):
-    """One resource of the add-on: its state, access-list status and grant error."""
+    """One resource of the add-on: its state, provision details, access-list status, grant
+    error, each step of its lifecycle and its credential rotations."""
 
     template_name = "addons/resource_detail.html"
 
@@ -71,6 +81,13 @@ class ResourceDetailView(AddonMemberMixin, TemplateView):
         return super().get_context_data(
             title=f"Resource {resource}",
             resource=resource,
+            # Both carry Logplex credentials: the page says whether they are set, and the host.
+            log_input_host=urlsplit(resource.log_input_url).hostname or "",
+            log_drain_token_set=bool(resource.log_drain_token),
+            options_json=json.dumps(resource.options, indent=2, sort_keys=True),
+            config_names=sorted(resource.config) if isinstance(resource.config, dict) else [],
+            events=resource.lifecycle_events.order_by("-at", "-id")[:LIFECYCLE_EVENTS_SHOWN],
+            rotations=resource.rotations.all()[:ROTATIONS_SHOWN],
             call_log=self.addon.api_calls.filter(resource_uuid=str(resource.uuid))[:20],
             **kwargs,
         )

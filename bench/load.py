@@ -194,7 +194,8 @@ class Load:
                 "callback_url": f"https://api.heroku.com/addons/{resource_uuid}",
                 "options": {},
                 "oauth_grant": grant,
-                "log_input_url": "https://token:secret@1.us.logplex.io/logs",
+                # Loopback, nothing listening: the portal's log line must not leave the machine.
+                "log_input_url": "https://token:secret@127.0.0.1:9/logs",
                 "log_drain_token": "d.01234567-89ab-cdef-0123-456789abcdef",
             }
         ).encode()

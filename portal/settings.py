@@ -229,9 +229,27 @@ SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)
-# A sync that would remove more than this share of a list (of 4 or more) at once is refused.
-SYNC_MAX_REMOVAL_SHARE = env.float("SYNC_MAX_REMOVAL_SHARE", default=0.5)
+# The circuit breaker (README, "Keeping access lists fresh"): when more than SYNC_BREAKER_SHARE of
+# the lists a run compares shrink at once (the apps of one team counting as one), once it has
+# compared at least SYNC_BREAKER_MIN_LISTS, additions pause in every run for SYNC_BREAKER_HOLD
+# seconds; removals always apply. Operators are told in the admin and by e-mail.
+SYNC_BREAKER_SHARE = env.float("SYNC_BREAKER_SHARE", default=0.5)
+SYNC_BREAKER_MIN_LISTS = env.int("SYNC_BREAKER_MIN_LISTS", default=20)
+SYNC_BREAKER_HOLD = env.int("SYNC_BREAKER_HOLD", default=1800)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+
+# The add-on lifecycle (README, "Plugging in your service"). An add-on with a service URL and
+# signing secret is provisioned by its service over HTTP; the others by ADDON_PROVISIONER, a
+# dotted path to a subclass of addons.lifecycle.provisioners.Provisioner (empty: the built-in
+# default, one URL per resource). PROVISIONER_TIMEOUT bounds each event sent to a service, and
+# SERVICE_EVENT_MAX_AGE how far a signed event's timestamp may be from the clock, either way.
+ADDON_PROVISIONER = env.str("ADDON_PROVISIONER", default="")
+PROVISIONER_TIMEOUT = env.float("PROVISIONER_TIMEOUT", default=10.0)
+SERVICE_EVENT_MAX_AGE = env.int("SERVICE_EVENT_MAX_AGE", default=300)
+# Rotate every provisioned resource's credentials after this many days (0: never), and keep the
+# old ones valid this long after Heroku has the new ones (running dynos restart meanwhile).
+CREDENTIAL_ROTATION_DAYS = env.int("CREDENTIAL_ROTATION_DAYS", default=0)
+CREDENTIAL_OVERLAP_SECONDS = env.int("CREDENTIAL_OVERLAP_SECONDS", default=7200)
 
 # Throttling (README, "Security"). Proxies in front of the portal that append to X-Forwarded-For
 # (Heroku's router: 1); 0 trusts no header and uses the connection's address.

@@ -151,7 +151,7 @@ def pending_invitation(company, manager):
         company=company,
         email="invitee@example.com",
         permissions={Permission.SUPPORT_TICKETS, Permission.OAUTH_SECRETS},
-        invited_by=manager.user,
+        actor=accounts_services.CompanyUserActor(manager),
     )
 
 

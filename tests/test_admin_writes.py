@@ -24,6 +24,9 @@ from addons.models import (
     AccessGrant,
     Addon,
     AddonResource,
+    AddonService,
+    CredentialRotation,
+    LifecycleEvent,
     PartnerAPICall,
     Plan,
     SyncRun,
@@ -47,7 +50,8 @@ HOW_WRITTEN: dict[type, dict[str, ModuleType | str]] = {
         "change": accounts_services,
         "delete": accounts_services,
     },
-    # Added and revoked on the admin's own pages and actions, which call accounts.services.
+    # Added, given rights and revoked on the admin's own pages and actions, which call
+    # accounts.services.
     CompanyUser: {},
     # Sent, resent and cancelled by the admin's own pages and actions, through accounts.services.
     Invitation: {},
@@ -64,6 +68,10 @@ HOW_WRITTEN: dict[type, dict[str, ModuleType | str]] = {
     AccessChange: {},
     SyncRun: {},
     PartnerAPICall: {},
+    # The add-on lifecycle's records and settings: written by addons.lifecycle's services only.
+    LifecycleEvent: {},
+    CredentialRotation: {},
+    AddonService: {},
 }
 
 APPS = {"accounts", "addons"}

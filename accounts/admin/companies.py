@@ -16,7 +16,12 @@ from django.utils.html import format_html
 
 from accounts import services
 from accounts.admin.common import ReadOnlyAdminMixin, ServiceAdminMixin, permissions_display
-from accounts.exceptions import AlreadyMemberError, InvitationError, NoProviderAccountError
+from accounts.exceptions import (
+    AlreadyMemberError,
+    InvitationError,
+    NoProviderAccountError,
+    NotPermittedError,
+)
 from accounts.forms import CompanyUserForm, EmailAddressField
 from accounts.models import Company, CompanyUser, Invitation
 
@@ -29,6 +34,7 @@ class CompanyUserInline(ReadOnlyAdminMixin, admin.TabularInline):
         "notify_on_ticket_events",
         "added_by",
         "created_at",
+        "rights",
         "revoke",
     )
     readonly_fields = fields
@@ -40,6 +46,11 @@ class CompanyUserInline(ReadOnlyAdminMixin, admin.TabularInline):
     @admin.display(description="Permissions")
     def permissions_display(self, obj):
         return permissions_display(obj)
+
+    @admin.display(description="Rights")
+    def rights(self, obj):
+        url = reverse("admin:accounts_companyuser_rights", args=[obj.pk])
+        return format_html('<a href="{}">Change rights…</a>', url)
 
     @admin.display(description="Revoke")
     def revoke(self, obj):
@@ -142,7 +153,11 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
         ]
 
     def add_company_user_view(self, request, object_id):
-        """Add a provider to the company, or invite the email when it has no provider account."""
+        """Add a provider to the company, or invite the email when it has no provider account.
+
+        The operator acts with Django's model permissions (`accounts.add_companyuser`), outside
+        the company's rights model, but may not add or invite themselves.
+        """
         company = get_object_or_404(Company, pk=object_id)
         if not (
             self.has_view_or_change_permission(request, company)
@@ -153,25 +168,13 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
         status = 200
         if request.method == "POST":
             form = CompanyUserForm(request.POST)
+            status = 400
             if form.is_valid():
-                data = form.cleaned_data
                 try:
-                    if "invite" in request.POST:
-                        services.invite_company_user(
-                            company=company,
-                            email=data["email"],
-                            permissions=data["permissions"],
-                            invited_by=request.user,
-                        )
-                        done = f"An invitation was sent to {data['email']}."
-                    else:
-                        services.add_company_user(
-                            company=company,
-                            email=data["email"],
-                            permissions=data["permissions"],
-                            added_by=request.user,
-                        )
-                        done = f"{data['email']} was added to {company} and told by email."
+                    done = self._add_or_invite(request, company, form.cleaned_data)
+                except NotPermittedError as exc:
+                    form.add_error("email", str(exc))
+                    status = 403
                 except NoProviderAccountError as exc:
                     form.add_error("email", str(exc))
                     offer_invitation = True
@@ -182,7 +185,6 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
                     return HttpResponseRedirect(
                         reverse("admin:accounts_company_change", args=[company.pk])
                     )
-            status = 400
         else:
             form = CompanyUserForm()
         context = {
@@ -196,3 +198,16 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/accounts/company/add_company_user.html", context, status=status
         )
+
+    def _add_or_invite(self, request, company, data) -> str:
+        """Add or invite the person DATA names, as the operator; return what was done."""
+        actor = services.OperatorActor(request.user)
+        if "invite" in request.POST:
+            services.invite_company_user(
+                company=company, email=data["email"], permissions=data["permissions"], actor=actor
+            )
+            return f"An invitation was sent to {data['email']}."
+        services.add_company_user(
+            company=company, email=data["email"], permissions=data["permissions"], actor=actor
+        )
+        return f"{data['email']} was added to {company} and told by email."

@@ -1,5 +1,11 @@
 """Operators' admin for company users and invitations: changes go through accounts.services, the
-same functions the Company tab calls, so the same rules (last manager) and audit apply."""
+same functions the Company tab calls, so the same rules (last manager) and audit apply.
+
+Operators act here as `OperatorActor`s: Django's model permissions decide what they may do
+(`accounts.change_companyuser` to set rights, `accounts.delete_companyuser` to revoke,
+`accounts.change_invitation` to resend or cancel), outside the companies' rights model; and, like
+everyone, they never raise their own rights.
+"""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -10,8 +16,10 @@ from django.urls import path, reverse
 
 from accounts import services
 from accounts.admin.common import ReadOnlyAdminMixin, permissions_display
-from accounts.exceptions import AccountsError, InvitationError
+from accounts.exceptions import AccountsError, InvitationError, NotPermittedError
+from accounts.forms import PermissionsForm
 from accounts.models import CompanyUser, Invitation
+from accounts.permissions import ALL_PERMISSIONS
 
 
 @admin.register(CompanyUser)
@@ -38,6 +46,9 @@ class CompanyUserAdmin(admin.ModelAdmin):
     def has_revoke_permission(self, request):
         return request.user.has_perm("accounts.delete_companyuser")
 
+    def has_rights_permission(self, request):
+        return request.user.has_perm("accounts.change_companyuser")
+
     @admin.display(description="Permissions")
     def permissions_display(self, obj):
         return permissions_display(obj)
@@ -49,13 +60,19 @@ class CompanyUserAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.revoke_view),
                 name="accounts_companyuser_revoke",
             ),
+            path(
+                "<int:object_id>/rights/",
+                self.admin_site.admin_view(self.rights_view),
+                name="accounts_companyuser_rights",
+            ),
             *super().get_urls(),
         ]
 
     def _revoke(self, request, company_users) -> None:
+        actor = services.OperatorActor(request.user)
         for company_user in company_users:
             try:
-                services.revoke_company_user(company_user=company_user, actor=request.user)
+                services.revoke_company_user(company_user=company_user, actor=actor)
             except AccountsError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -100,10 +117,65 @@ class CompanyUserAdmin(admin.ModelAdmin):
             )
         return self._confirmation(request, [company_user], action=None)
 
+    def rights_view(self, request, object_id):
+        """Set one company user's rights, through the service, as the operator."""
+        company_user = get_object_or_404(
+            CompanyUser.objects.select_related("user", "company"), pk=object_id
+        )
+        if not self.has_rights_permission(request):
+            raise PermissionDenied
+        own = company_user.user_id == request.user.pk
+        offered = company_user.permissions if own else ALL_PERMISSIONS
+        status = 200
+        if request.method == "POST":
+            form = PermissionsForm(request.POST, offered=offered, own=own)
+            status = 400
+            if form.is_valid():
+                try:
+                    services.set_company_user_permissions(
+                        company_user=company_user,
+                        permissions=form.cleaned_data["permissions"],
+                        actor=services.OperatorActor(request.user),
+                    )
+                except NotPermittedError as exc:
+                    form.add_error("permissions", str(exc))
+                    status = 403
+                except AccountsError as exc:
+                    form.add_error("permissions", str(exc))
+                    status = 409
+                else:
+                    self.message_user(
+                        request, f"The rights of {company_user} were saved.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:accounts_company_change", args=[company_user.company_id])
+                    )
+        else:
+            initial = {"permissions": sorted(company_user.permissions)}
+            form = PermissionsForm(initial=initial, offered=offered, own=own)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Rights of {company_user}",
+            "company_user": company_user,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/accounts/companyuser/rights.html", context, status=status
+        )
+
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("email", "company", "state", "invited_by", "created_at", "expires_at")
+    list_display = (
+        "email",
+        "company",
+        "state",
+        "invited_by",
+        "invited_as",
+        "created_at",
+        "expires_at",
+    )
     list_select_related = ("company", "invited_by")
     list_filter = ("company",)
     search_fields = ("email", "company__name")
@@ -118,10 +190,11 @@ class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return obj.state.value
 
     def _apply(self, request, queryset, service, done: str) -> None:
+        actor = services.OperatorActor(request.user)
         for invitation in queryset:
             try:
-                service(invitation=invitation, actor=request.user)
-            except InvitationError as exc:
+                service(invitation=invitation, actor=actor)
+            except (InvitationError, NotPermittedError) as exc:
                 self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{invitation.email}: {done}", messages.SUCCESS)

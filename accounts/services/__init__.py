@@ -1,10 +1,15 @@
 """Every write to companies, their users and invitations. Views, the admin and commands call these.
 
+The services that change company users and invitations take an `actor`, a `CompanyUserActor`
+(the portal) or an `OperatorActor` (the admin), and apply the rights model of
+`accounts.services.authority` to it.
+
 Each service runs in one transaction, writes an `AuditEvent` and queues its emails in the outbox, so
 a failed change leaves no row behind and sends no mail. Call them as `accounts.services.<name>`;
 they live in one module per area: companies, members (company users) and invitations.
 """
 
+from accounts.services.authority import Actor, CompanyUserActor, OperatorActor
 from accounts.services.companies import (
     create_company,
     delete_company,
@@ -32,6 +37,9 @@ from accounts.services.people import mark_email_verified, record_unverified_emai
 
 __all__ = [
     "INVITATION_TOKEN_SALT",
+    "Actor",
+    "CompanyUserActor",
+    "OperatorActor",
     "accept_invitation",
     "add_company_user",
     "cancel_invitation",

@@ -1,4 +1,9 @@
-"""Invitations of e-mail addresses that have no provider account yet: signed, single-use links."""
+"""Invitations of e-mail addresses that have no provider account yet: signed, single-use links.
+
+An invitation is only as good as its sender: it is accepted only while the sender could still send
+it (`authority.ensure_sender_may_grant`), so one sent by a company user who was revoked, or whose
+rights were lowered since, is refused, and the invitee is told to ask for a new one.
+"""
 
 import secrets
 from collections.abc import Iterable
@@ -18,12 +23,21 @@ from accounts.exceptions import (
     InvitationError,
     InvitationForAnotherEmailError,
     NotInProviderProgramError,
+    OwnRightsError,
+    SenderCannotGrantError,
     UnverifiedEmailError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, User
 from accounts.outbox import queue_email
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from accounts.services.audit import audit, permission_values
+from accounts.services.authority import (
+    Actor,
+    ensure_may_change_invitations,
+    ensure_may_grant,
+    ensure_sender_may_grant,
+    sent_as,
+)
 
 INVITATION_TOKEN_SALT = "accounts.invitation"
 
@@ -65,6 +79,7 @@ def get_invitation_for_token(token: str, *, for_update: bool = False) -> Invitat
         )
     if state == Invitation.State.EXPIRED:
         raise InvitationError("This invitation has expired. Ask the company to send you a new one.")
+    ensure_sender_may_grant(invitation, lock=for_update)
     return invitation
 
 
@@ -95,12 +110,20 @@ def invite_company_user(
     *,
     company: Company,
     email: str,
-    invited_by: User | None,
+    actor: Actor,
     permissions: Iterable[Permission] = ALL_PERMISSIONS,
 ) -> Invitation:
-    """Invite EMAIL to become a user of COMPANY holding PERMISSIONS, and email the link."""
+    """Invite EMAIL to become a user of COMPANY holding PERMISSIONS, and email the link.
+
+    The rule is adding's (`add_company_user`): a company user ACTOR must hold "manage company
+    users" and every one of PERMISSIONS, an operator ACTOR `accounts.add_companyuser`; nobody
+    invites themselves. The invitation records ACTOR and their capacity, which acceptance
+    re-checks.
+    """
     email = normalize_email(email)
     permissions = frozenset(Permission(p) for p in permissions)
+    ensure_may_grant(actor, company=company, email=email, permissions=permissions)
+    invited_by = actor.user
     if CompanyUser.objects.for_company(company).filter(user__email__iexact=email).exists():
         raise AlreadyMemberError(f"{email} is already a user of {company}.")
     unanswered = Invitation.objects.filter(company=company, email__iexact=email).unanswered()
@@ -111,7 +134,11 @@ def invite_company_user(
     # An expired invitation still holds the "one open invitation" slot: close it.
     unanswered.update(cancelled_at=timezone.now())
     invitation = Invitation(
-        company=company, email=email, permissions=permissions, invited_by=invited_by
+        company=company,
+        email=email,
+        permissions=permissions,
+        invited_by=invited_by,
+        invited_as=sent_as(actor),
     )
     _renew(invitation)
     invitation.full_clean(validate_constraints=False)
@@ -135,22 +162,35 @@ def invite_company_user(
 def _lock_invitation(invitation: Invitation) -> Invitation:
     return (
         Invitation.objects.select_for_update(of=("self",))
-        .select_related("company")
+        .select_related("company", "invited_by")
         .get(pk=invitation.pk)
     )
 
 
 @transaction.atomic
-def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitation:
-    """Email INVITATION again with a new link and expiry; earlier links stop working."""
+def resend_invitation(*, invitation: Invitation, actor: Actor) -> Invitation:
+    """Email INVITATION again with a new link and expiry; earlier links stop working.
+
+    A company user ACTOR needs "manage company users", an operator `accounts.change_invitation`.
+    The invitation keeps its sender, so one its sender could no longer send is refused: cancel
+    it and send a new one.
+    """
     invitation = _lock_invitation(invitation)
+    ensure_may_change_invitations(actor, company=invitation.company)
     if invitation.state not in (Invitation.State.PENDING, Invitation.State.EXPIRED):
         raise InvitationError("Only an open invitation can be resent.")
+    try:
+        ensure_sender_may_grant(invitation, lock=True)
+    except SenderCannotGrantError as exc:
+        raise SenderCannotGrantError(
+            f"This invitation can no longer be accepted: {exc.why} Cancel it and send a new one.",
+            why=exc.why,
+        ) from None
     _renew(invitation)
     invitation.save(update_fields=["key", "expires_at"])
     event = audit(
         company=invitation.company,
-        actor=actor,
+        actor=actor.user,
         action=AuditEvent.Action.INVITATION_RESENT,
         target=invitation.email,
         invitation=invitation.pk,
@@ -160,16 +200,20 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 
 
 @transaction.atomic
-def cancel_invitation(*, invitation: Invitation, actor: User | None) -> Invitation:
-    """Cancel INVITATION so that its link no longer works."""
+def cancel_invitation(*, invitation: Invitation, actor: Actor) -> Invitation:
+    """Cancel INVITATION so that its link no longer works.
+
+    A company user ACTOR needs "manage company users", an operator `accounts.change_invitation`.
+    """
     invitation = _lock_invitation(invitation)
+    ensure_may_change_invitations(actor, company=invitation.company)
     if invitation.state not in (Invitation.State.PENDING, Invitation.State.EXPIRED):
         raise InvitationError("Only an open invitation can be cancelled.")
     invitation.cancelled_at = timezone.now()
     invitation.save(update_fields=["cancelled_at"])
     audit(
         company=invitation.company,
-        actor=actor,
+        actor=actor.user,
         action=AuditEvent.Action.INVITATION_CANCELLED,
         target=invitation.email,
         invitation=invitation.pk,
@@ -179,7 +223,12 @@ def cancel_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 
 @transaction.atomic
 def accept_invitation(*, token: str, user: User) -> CompanyUser:
-    """Make USER a company user with the rights of the invitation TOKEN names; use it up."""
+    """Make USER a company user with the rights of the invitation TOKEN names; use it up.
+
+    The sender must still be able to send it (SenderCannotGrantError otherwise): a company user
+    who is still a user of the company holding every right it grants, or an operator who may
+    still add company users. A refused invitation stays as it is; nothing is written.
+    """
     invitation = get_invitation_for_token(token, for_update=True)
     if not selectors.has_verified_email(user):
         raise UnverifiedEmailError(user.email)
@@ -191,6 +240,8 @@ def accept_invitation(*, token: str, user: User) -> CompanyUser:
         raise InvitationForAnotherEmailError(
             f"This invitation is for {invitation.email}, but you are logged in as {user.email}."
         )
+    if invitation.invited_by_id == user.pk:
+        raise OwnRightsError("Nobody raises their own rights: ask someone else to invite you.")
     company = invitation.company
     if CompanyUser.objects.for_company(company).filter(user=user).exists():
         raise AlreadyMemberError(f"You are already a user of {company}.")

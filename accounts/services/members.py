@@ -1,4 +1,8 @@
-"""Company users: adding them, their rights and ticket e-mails, and revoking them."""
+"""Company users: adding them, their rights and ticket e-mails, and revoking them.
+
+Who may do what is `accounts.services.authority`'s: each service here takes the `actor` (a company
+user in the portal, or an operator in the admin) and checks it on rows it has locked.
+"""
 
 from collections.abc import Iterable
 
@@ -10,6 +14,12 @@ from accounts.models import AuditEvent, Company, CompanyUser, User
 from accounts.outbox import queue_email
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from accounts.services.audit import audit, permission_values
+from accounts.services.authority import (
+    Actor,
+    ensure_may_grant,
+    ensure_may_revoke,
+    ensure_may_set_rights,
+)
 from accounts.services.companies import find_provider
 
 
@@ -51,11 +61,17 @@ def add_company_user(
     *,
     company: Company,
     email: str,
-    added_by: User | None,
+    actor: Actor,
     permissions: Iterable[Permission] = ALL_PERMISSIONS,
 ) -> CompanyUser:
-    """Make the provider with EMAIL a user of COMPANY holding PERMISSIONS, and email them."""
+    """Make the provider with EMAIL a user of COMPANY holding PERMISSIONS, and email them.
+
+    A company user ACTOR must hold "manage company users" and every one of PERMISSIONS; an
+    operator ACTOR needs `accounts.add_companyuser`. Nobody adds themselves.
+    """
     permissions = frozenset(Permission(p) for p in permissions)
+    ensure_may_grant(actor, company=company, email=email, permissions=permissions)
+    added_by = actor.user
     user = find_provider(email)
     if CompanyUser.objects.for_company(company).filter(user=user).exists():
         raise AlreadyMemberError(f"{user.email} is already a user of {company}.")
@@ -93,11 +109,17 @@ def add_company_user(
 
 @transaction.atomic
 def set_company_user_permissions(
-    *, company_user: CompanyUser, permissions: Iterable[Permission], actor: User | None
+    *, company_user: CompanyUser, permissions: Iterable[Permission], actor: Actor
 ) -> CompanyUser:
-    """Replace COMPANY_USER's permissions; a company always keeps one user manager."""
+    """Replace COMPANY_USER's permissions; a company always keeps one user manager.
+
+    Anyone may remove rights from their own membership, never add any. On another's, a company
+    user ACTOR needs "manage company users" and may add only rights they hold; an operator ACTOR
+    needs `accounts.change_companyuser`.
+    """
     permissions = frozenset(Permission(p) for p in permissions)
     company_user, manager_ids = _lock_for_change(company_user)
+    ensure_may_set_rights(actor, company_user=company_user, permissions=permissions)
     before = company_user.permissions
     if before == permissions:
         return company_user
@@ -110,7 +132,7 @@ def set_company_user_permissions(
     company_user.save(update_fields=["permissions"])
     audit(
         company=company_user.company,
-        actor=actor,
+        actor=actor.user,
         action=AuditEvent.Action.PERMISSIONS_CHANGED,
         target=company_user.user.email,
         before=permission_values(before),
@@ -120,9 +142,14 @@ def set_company_user_permissions(
 
 
 @transaction.atomic
-def revoke_company_user(*, company_user: CompanyUser, actor: User | None) -> None:
-    """Remove COMPANY_USER from their company; add-on resources they installed stay provisioned."""
+def revoke_company_user(*, company_user: CompanyUser, actor: Actor) -> None:
+    """Remove COMPANY_USER from their company; add-on resources they installed stay provisioned.
+
+    Anyone may leave (revoke their own membership). Another's needs "manage company users" of a
+    company user ACTOR, `accounts.delete_companyuser` of an operator ACTOR.
+    """
     company_user, manager_ids = _lock_for_change(company_user)
+    ensure_may_revoke(actor, company_user=company_user)
     if company_user.has_permission(Permission.MANAGE_COMPANY_USERS):
         _ensure_another_manager_remains(company_user, manager_ids)
     company, user = company_user.company, company_user.user
@@ -132,7 +159,7 @@ def revoke_company_user(*, company_user: CompanyUser, actor: User | None) -> Non
     company_user.delete()
     event = audit(
         company=company,
-        actor=actor,
+        actor=actor.user,
         action=AuditEvent.Action.USER_REVOKED,
         target=user.email,
         permissions=permission_values(permissions),

@@ -17,6 +17,7 @@ from accounts.exceptions import (
     NoProviderAccountError,
     NotAMemberError,
     NotInProviderProgramError,
+    NotPermittedError,
     UnverifiedEmailError,
 )
 from accounts.forms import (
@@ -28,6 +29,7 @@ from accounts.forms import (
 from accounts.mixins import CompanyMemberMixin
 from accounts.models import AuditEvent, CompanyUser, Invitation
 from accounts.permissions import Permission
+from accounts.services.authority import rights_to_offer, sender_may_grant
 from accounts.signals import revocation_notices
 from accounts.views.common import InvalidFormStatusMixin, render_error
 
@@ -63,19 +65,26 @@ class CompanyUsersView(CompanyMemberMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         company = self.company
+        company_users = list(
+            CompanyUser.objects.for_company(company).select_related("user", "added_by")
+        )
+        rights = {company_user.user_id: company_user.permissions for company_user in company_users}
+        invitations = list(
+            company.invitations.pending().select_related("invited_by").order_by("email")
+        )
+        for invitation in invitations:  # its sender's rights may have changed since they sent it
+            invitation.sender_may_grant = sender_may_grant(
+                invitation, sender_rights=rights.get(invitation.invited_by_id)
+            )
         return super().get_context_data(
             title=f"{company.name}: company users",
-            company_users=CompanyUser.objects.for_company(company).select_related(
-                "user", "added_by"
-            ),
-            invitations=company.invitations.pending()
-            .select_related("invited_by")
-            .order_by("email"),
+            company_users=company_users,
+            invitations=invitations,
             audit_events=AuditEvent.objects.filter(company=company).select_related("actor")[
                 :RECENT_AUDIT_EVENTS
             ],
             can_manage=self.membership.has_permission(Permission.MANAGE_COMPANY_USERS),
-            add_form=CompanyUserForm(),
+            add_form=CompanyUserForm(offered=grantable(self.membership)),
             notifications_form=TicketNotificationsForm(
                 initial={"enabled": self.membership.notify_on_ticket_events}
             ),
@@ -83,7 +92,23 @@ class CompanyUsersView(CompanyMemberMixin, TemplateView):
         )
 
 
-class CompanyUserAddView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
+def grantable(membership: CompanyUser) -> frozenset[Permission]:
+    """The rights MEMBERSHIP may give a new company user: the forms offer only these."""
+    return rights_to_offer(held=membership.permissions, before=frozenset(), own=False)
+
+
+class GrantFormMixin(InvalidFormStatusMixin):
+    """A form that gives rights: it offers those the user holds; the service refuses the rest."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "offered": grantable(self.membership)}
+
+    def refused(self, form, exc: NotPermittedError):
+        form.add_error("permissions", str(exc))
+        return self.form_invalid(form, status=403)
+
+
+class CompanyUserAddView(CompanyMemberMixin, GrantFormMixin, FormView):
     required_permission = Permission.MANAGE_COMPANY_USERS
     form_class = CompanyUserForm
     template_name = "accounts/company_user_add.html"
@@ -97,8 +122,10 @@ class CompanyUserAddView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
                 company=self.company,
                 email=form.cleaned_data["email"],
                 permissions=form.cleaned_data["permissions"],
-                added_by=self.request.user,
+                actor=self.actor,
             )
+        except NotPermittedError as exc:
+            return self.refused(form, exc)
         except NoProviderAccountError as exc:
             form.add_error("email", str(exc))
             return self.form_invalid(form, offer_invitation=True)
@@ -109,7 +136,7 @@ class CompanyUserAddView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
         return redirect(self.company)
 
 
-class InvitationCreateView(CompanyMemberMixin, InvalidFormStatusMixin, FormView):
+class InvitationCreateView(CompanyMemberMixin, GrantFormMixin, FormView):
     required_permission = Permission.MANAGE_COMPANY_USERS
     form_class = CompanyUserForm
     template_name = "accounts/invitation_create.html"
@@ -125,8 +152,10 @@ class InvitationCreateView(CompanyMemberMixin, InvalidFormStatusMixin, FormView)
                 company=self.company,
                 email=form.cleaned_data["email"],
                 permissions=form.cleaned_data["permissions"],
-                invited_by=self.request.user,
+                actor=self.actor,
             )
+        except NotPermittedError as exc:
+            return self.refused(form, exc)
         except (AlreadyMemberError, InvitationError) as exc:
             form.add_error("email", str(exc))
             return self.form_invalid(form, status=409)
@@ -135,9 +164,11 @@ class InvitationCreateView(CompanyMemberMixin, InvalidFormStatusMixin, FormView)
 
 
 class CompanyUserObjectMixin(CompanyMemberMixin):
-    """Loads `self.company_user` from the `pk` URL argument, within the member's company only."""
+    """Loads `self.company_user` from the `pk` URL argument, within the member's company only.
 
-    required_permission = Permission.MANAGE_COMPANY_USERS
+    Another person's membership needs "manage company users"; one's own needs no right, since
+    anyone may lower their own rights or leave (the services allow no more).
+    """
 
     @cached_property
     def company_user(self) -> CompanyUser:
@@ -147,28 +178,42 @@ class CompanyUserObjectMixin(CompanyMemberMixin):
             company=self.company,
         )
 
+    @property
+    def is_own(self) -> bool:
+        return self.company_user.pk == self.membership.pk
 
-class CompanyUserEditView(CompanyUserObjectMixin, InvalidFormStatusMixin, FormView):
+    def get_required_permission(self):
+        return None if self.is_own else Permission.MANAGE_COMPANY_USERS
+
+
+class CompanyUserEditView(CompanyUserObjectMixin, GrantFormMixin, FormView):
     form_class = PermissionsForm
     template_name = "accounts/company_user_edit.html"
 
     def get_initial(self):
         return {"permissions": sorted(self.company_user.permissions)}
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            title=f"Permissions of {self.company_user.user.email}",
-            company_user=self.company_user,
-            **kwargs,
+    def get_form_kwargs(self):
+        offered = rights_to_offer(
+            held=self.membership.permissions,
+            before=self.company_user.permissions,
+            own=self.is_own,
         )
+        return {**super().get_form_kwargs(), "offered": offered, "own": self.is_own}
+
+    def get_context_data(self, **kwargs):
+        title = "Your permissions" if self.is_own else f"Permissions of {self.company_user.user}"
+        return super().get_context_data(title=title, company_user=self.company_user, **kwargs)
 
     def form_valid(self, form):
         try:
             services.set_company_user_permissions(
                 company_user=self.company_user,
                 permissions=form.cleaned_data["permissions"],
-                actor=self.request.user,
+                actor=self.actor,
             )
+        except NotPermittedError as exc:
+            return self.refused(form, exc)
         except LastManagerError as exc:
             form.add_error("permissions", str(exc))
             return self.form_invalid(form, status=409)
@@ -192,7 +237,9 @@ class CompanyUserRevokeView(CompanyUserObjectMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         company_user = self.company_user
         try:
-            services.revoke_company_user(company_user=company_user, actor=request.user)
+            services.revoke_company_user(company_user=company_user, actor=self.actor)
+        except NotPermittedError as exc:
+            return self.render_to_response(self.get_context_data(error=str(exc)), status=403)
         except (LastManagerError, NotAMemberError) as exc:
             return self.render_to_response(self.get_context_data(error=str(exc)), status=409)
         messages.success(request, f"{company_user.user.email} is no longer a company user.")
@@ -215,13 +262,13 @@ class InvitationActionView(CompanyMemberMixin, View):
             "cancel": services.cancel_invitation,
         }[self.action]
         try:
-            service(invitation=invitation, actor=request.user)
-        except InvitationError as exc:
+            service(invitation=invitation, actor=self.actor)
+        except (InvitationError, NotPermittedError) as exc:
             return render_error(
                 request,
                 title="This invitation cannot be changed",
                 message=str(exc),
-                status=409,
+                status=409 if isinstance(exc, InvitationError) else 403,
                 back_url=self.company.get_absolute_url(),
             )
         done = "sent again" if self.action == "resend" else "cancelled"

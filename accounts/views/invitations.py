@@ -13,6 +13,8 @@ from accounts.exceptions import (
     InvitationError,
     InvitationForAnotherEmailError,
     NotInProviderProgramError,
+    NotPermittedError,
+    SenderCannotGrantError,
     UnverifiedEmailError,
 )
 from accounts.views.common import invitation_links_throttled, render_error, render_unverified
@@ -33,7 +35,9 @@ class InvitationAcceptView(View):
         if isinstance(exc, InvalidInvitationLinkError):
             throttling.record_bad_invitation_link(request)
             status = 404
-        elif isinstance(exc, InvitationForAnotherEmailError):
+        elif isinstance(exc, (InvitationForAnotherEmailError, SenderCannotGrantError)):
+            # A sender who can no longer grant it: the invitee can do nothing with this link
+            # but ask for a new one, which the message says. The invitation is left as it is.
             status = 403
         else:
             status = 410
@@ -81,5 +85,9 @@ class InvitationAcceptView(View):
             )
         except InvitationError as exc:
             return self.invitation_error(request, exc)
+        except NotPermittedError as exc:
+            return render_error(
+                request, title="This invitation can't be used", message=str(exc), status=403
+            )
         messages.success(request, f"You are now a user of {company_user.company}.")
         return redirect(company_user.company)

@@ -2,38 +2,36 @@
 
 One transaction per batch of results, a savepoint per resource; only changed rows are written,
 in bulk statements. A list is replaced only from a complete, successful fetch, and a result that
-cannot be true (see `refusal_reason`) is refused.
+cannot be true (see `compare.refusal_reason`) is refused.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from addons.access.compare import AccessDiff, refusal_reason, stored_grants
 from addons.access.fetch import FetchResult
 from addons.access.outcomes import ResourceOutcome, Status
 from addons.access.rows import RowWriter
 from addons.heroku.cache import ResponseCache
-from addons.heroku.client import Person, ResourceCredentials
+from addons.heroku.client import ResourceCredentials
 from addons.models import AccessChange, AccessGrant, AddonResource, PlatformResponse, SyncRun
 
 logger = logging.getLogger(__name__)
-
-# The removal-share check applies only to lists at least this long: removing 2 of 3 is normal.
-REMOVAL_CHECK_MIN_LIST = 4
-
 
 # Applying (the calling thread only) ---------------------------------------------------------
 
 
 def apply_batch(
-    results: list[FetchResult], *, run: SyncRun | None, dry_run: bool, force: bool
+    results: list[FetchResult],
+    *,
+    run: SyncRun | None,
+    dry_run: bool,
+    pause_additions: bool = False,
 ) -> list[ResourceOutcome]:
     """Apply RESULTS in one transaction, each resource in a savepoint of its own.
 
@@ -41,15 +39,17 @@ def apply_batch(
     and the batch grows by itself while it is busy (it takes every fetch completed meanwhile).
     A resource whose writes fail rolls back to its savepoint alone; if the commit itself fails,
     every resource of the batch is reported failed, and its stored list is as it was.
+    PAUSE_ADDITIONS (the circuit breaker) writes removals and changes only.
     """
     if not results:  # the wait timed out to renew the claims; nothing to write
         return []
     if len(results) == 1:
-        return [_apply_safely(results[0], run=run, dry_run=dry_run, force=force)]
+        return [_apply_safely(results[0], run=run, dry_run=dry_run, pause=pause_additions)]
     try:
         with transaction.atomic():
             return [
-                _apply_safely(result, run=run, dry_run=dry_run, force=force) for result in results
+                _apply_safely(result, run=run, dry_run=dry_run, pause=pause_additions)
+                for result in results
             ]
     except DatabaseError as exc:
         logger.exception("could not commit the access lists of %d resources", len(results))
@@ -60,10 +60,10 @@ def apply_batch(
         ]
 
 
-def _apply_safely(result: FetchResult, *, run, dry_run, force) -> ResourceOutcome:
+def _apply_safely(result: FetchResult, *, run, dry_run, pause) -> ResourceOutcome:
     """Apply RESULT; a database error fails this resource, not the run."""
     try:
-        return apply_fetch(result, run=run, dry_run=dry_run, force=force)
+        return apply_fetch(result, run=run, dry_run=dry_run, pause_additions=pause)
     except DatabaseError as exc:
         resource = result.job.resource
         logger.exception("could not store the access list of %s", resource.uuid)
@@ -73,25 +73,41 @@ def _apply_safely(result: FetchResult, *, run, dry_run, force) -> ResourceOutcom
 
 
 def apply_fetch(
-    result: FetchResult, *, run: SyncRun | None, dry_run: bool = False, force: bool = False
+    result: FetchResult,
+    *,
+    run: SyncRun | None,
+    dry_run: bool = False,
+    pause_additions: bool = False,
 ) -> ResourceOutcome:
-    """Write RESULT for its resource in one transaction and return the outcome."""
+    """Write RESULT for its resource in one transaction and return the outcome.
+
+    PAUSE_ADDITIONS writes the removals and changes of RESULT but none of its additions.
+    """
     now = timezone.now()
     with transaction.atomic():
         tokens = _token_fields(result.job.credentials)
         if result.gone:
             return _mark_deprovisioned(result, tokens, now=now, dry_run=dry_run)
+        if result.refused:
+            return _record_refusal(result, tokens, reason=result.error, dry_run=dry_run)
         if result.error:
             return _record_failure(result, tokens, dry_run=dry_run)
         if not dry_run and _answered_unchanged(result):
             return _confirm_unchanged(result, tokens, now=now)
-        stored = _stored_grants(result.job.resource)
-        diff = AccessDiff.between(stored, result.people)
-        reason = "" if force else refusal_reason(result, len(stored), len(diff.removed))
+        if reason := refusal_reason(result):
+            return _record_refusal(result, tokens, reason=reason, dry_run=dry_run)
+        diff = AccessDiff.between(stored_grants(result.job.resource), result.people)
         if dry_run:
-            return _report_diff(result, tokens, diff=diff, reason=reason)
-        if reason:
-            return _record_refusal(result, tokens, reason=reason)
+            return _report_diff(result, tokens, diff=diff)
+        if pause_additions and diff.added:
+            return _write(
+                result,
+                tokens,
+                diff=diff.without_additions(),
+                run=run,
+                now=now,
+                withheld=len(diff.added),
+            )
         return _write(result, tokens, diff=diff, run=run, now=now)
 
 
@@ -143,141 +159,78 @@ def _confirm_unchanged(result: FetchResult, tokens: dict, *, now: datetime) -> R
     return ResourceOutcome.of(resource, Status.UNCHANGED)
 
 
-def _report_diff(
-    result: FetchResult, tokens: dict, *, diff: AccessDiff, reason: str
-) -> ResourceOutcome:
-    """Report what a dry run would change, or why it would refuse; write no access list."""
+def _report_diff(result: FetchResult, tokens: dict, *, diff: AccessDiff) -> ResourceOutcome:
+    """Report what a dry run would change; write no access list."""
     resource = result.job.resource
     _keep_refreshed_tokens(resource, tokens)
-    if reason:
-        status = Status.REFUSED
-    else:
-        status = Status.UNCHANGED if diff.empty else Status.SYNCED
     return ResourceOutcome.of(
         resource,
-        status,
+        Status.UNCHANGED if diff.empty else Status.SYNCED,
         added=len(diff.added),
         removed=len(diff.removed),
-        error=reason,
         diff=diff.signed,
     )
 
 
-def _record_refusal(result: FetchResult, tokens: dict, *, reason: str) -> ResourceOutcome:
+def _record_refusal(
+    result: FetchResult, tokens: dict, *, reason: str, dry_run: bool
+) -> ResourceOutcome:
     """Record why the result was refused; the stored list stays exactly as it was."""
     resource = result.job.resource
-    _update_resource(
-        resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
-    )
+    if dry_run:
+        _keep_refreshed_tokens(resource, tokens)
+    else:
+        _update_resource(
+            resource, sync_status=AddonResource.SyncStatus.REFUSED, sync_error=reason, **tokens
+        )
     return ResourceOutcome.of(resource, Status.REFUSED, error=reason)
 
 
 def _write(
-    result: FetchResult, tokens: dict, *, diff: AccessDiff, run: SyncRun | None, now: datetime
+    result: FetchResult,
+    tokens: dict,
+    *,
+    diff: AccessDiff,
+    run: SyncRun | None,
+    now: datetime,
+    withheld: int = 0,
 ) -> ResourceOutcome:
-    """Replace the stored list with RESULT's: rows, history, confirmation and stored answers."""
+    """Replace the stored list with RESULT's: rows, history, confirmation and stored answers.
+
+    WITHHELD people of RESULT are left out of DIFF (additions the circuit breaker paused): the
+    list is marked paused, and the next sync compares it in full, 304s or not.
+    """
     resource = result.job.resource
     _write_grants(resource, diff, now=now)
     _write_history(resource, diff, run=run, now=now)
-    if len(result.people) > len(diff.added):
+    if len(result.people) > len(diff.added) + withheld:
         # One statement confirms every kept row: an unchanged list costs one UPDATE, not n.
         AccessGrant.objects.filter(resource_id=resource.pk).update(confirmed_at=now)
     _store_responses(resource, result.job.cache)
+    status, error = AddonResource.SyncStatus.OK, ""
+    if withheld:
+        status = AddonResource.SyncStatus.PAUSED
+        error = (
+            f"additions paused by the circuit breaker: {withheld} people Heroku lists wait "
+            "to be added; removals applied"
+        )
     _update_resource(
         resource,
         last_synced_at=now,
-        sync_status=AddonResource.SyncStatus.OK,
-        sync_error="",
+        sync_status=status,
+        sync_error=error,
         app_id=result.app.id,
         app_name=result.app.name,
         team_id=result.app.team_id,
         team_name=result.app.team_name,
         **tokens,
     )
-    status = Status.UNCHANGED if diff.empty else Status.SYNCED
-    return ResourceOutcome.of(resource, status, added=len(diff.added), removed=len(diff.removed))
-
-
-# Refusing and comparing ---------------------------------------------------------------------
-
-
-def refusal_reason(result: FetchResult, current_count: int, removals: int) -> str:
-    """Return why RESULT looks wrong and must not replace a list of CURRENT_COUNT, or ""."""
-    if result.collaborator_count == 0 and not result.app.team_id:
-        return "refused: Heroku listed no collaborators for an app without a team"
-    share = settings.SYNC_MAX_REMOVAL_SHARE
-    if current_count >= REMOVAL_CHECK_MIN_LIST and removals > share * current_count:
-        return (
-            f"refused: would remove {removals} of {current_count} people "
-            f"(more than {share:.0%}); run with --force to apply"
+    if withheld:
+        return ResourceOutcome.of(
+            resource, Status.PAUSED, added=len(diff.added), removed=len(diff.removed), error=error
         )
-    return ""
-
-
-class StoredGrant(NamedTuple):
-    """One row of a stored access list, as the diff compares it."""
-
-    pk: int
-    heroku_user_id: str
-    sources: list[str]
-    role: str
-
-    def matches(self, person: Person) -> bool:
-        """Return whether this row holds PERSON's user id, sources and role."""
-        return (self.heroku_user_id, self.sources, self.role) == (
-            person.heroku_user_id,
-            list(person.sources),
-            person.role,
-        )
-
-
-@dataclass(frozen=True)
-class AccessDiff:
-    """How a fetched access list differs from the stored one."""
-
-    added: list[Person]  # people the stored list lacks
-    removed: list[tuple[str, int]]  # (email, grant pk) of stored people no longer listed
-    changed: list[AccessGrant]  # kept grants with a new user id, sources or role (unsaved)
-
-    @classmethod
-    def between(cls, stored: dict[str, StoredGrant], people: dict[str, Person]) -> AccessDiff:
-        """Return the changes that turn the STORED list (by email) into PEOPLE (by email)."""
-        return cls(
-            added=[person for email, person in people.items() if email not in stored],
-            removed=[(email, grant.pk) for email, grant in stored.items() if email not in people],
-            changed=[
-                AccessGrant(
-                    pk=stored[email].pk,
-                    heroku_user_id=person.heroku_user_id,
-                    sources=list(person.sources),
-                    role=person.role,
-                )
-                for email, person in people.items()
-                if email in stored and not stored[email].matches(person)
-            ],
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
-    @property
-    def signed(self) -> list[tuple[str, str]]:
-        """Return the additions and removals as ("+" or "-", email) pairs."""
-        return [("+", person.email) for person in self.added] + [
-            ("-", email) for email, _ in self.removed
-        ]
-
-
-def _stored_grants(resource: AddonResource) -> dict[str, StoredGrant]:
-    """Return RESOURCE's stored access list by email."""
-    rows = AccessGrant.objects.filter(resource_id=resource.pk).values_list(
-        "pk", "email", "heroku_user_id", "sources", "role"
-    )
-    return {
-        email: StoredGrant(pk, heroku_user_id, sources, role)
-        for pk, email, heroku_user_id, sources, role in rows
-    }
+    outcome = Status.UNCHANGED if diff.empty else Status.SYNCED
+    return ResourceOutcome.of(resource, outcome, added=len(diff.added), removed=len(diff.removed))
 
 
 # Writing ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """System checks of the access-list sync settings."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -26,6 +26,39 @@ def check_sync_interval(app_configs, **kwargs):
                 "past the next sync.",
                 hint="Lower SYNC_INTERVAL or raise SSO_SESSION_AGE.",
                 id="addons.W002",
+            )
+        )
+    return problems
+
+
+@register()
+def check_sync_breaker(app_configs, **kwargs):
+    """Refuse circuit-breaker settings that cannot mean anything."""
+    problems = []
+    share = settings.SYNC_BREAKER_SHARE
+    if not 0 <= share <= 1:
+        problems.append(
+            Error(
+                f"SYNC_BREAKER_SHARE is {share}; it is a share of the lists a run compares.",
+                hint="Set it between 0 and 1 (0.5 by default; 1 never trips the breaker).",
+                id="addons.E001",
+            )
+        )
+    if settings.SYNC_BREAKER_MIN_LISTS < 1:
+        problems.append(
+            Error(
+                f"SYNC_BREAKER_MIN_LISTS is {settings.SYNC_BREAKER_MIN_LISTS}; the breaker "
+                "cannot judge a share of no lists.",
+                hint="Set it to 1 or more (20 by default).",
+                id="addons.E002",
+            )
+        )
+    if settings.SYNC_BREAKER_HOLD < 0:
+        problems.append(
+            Error(
+                f"SYNC_BREAKER_HOLD is {settings.SYNC_BREAKER_HOLD} s; a pause cannot be negative.",
+                hint="Set it to 0 (only the run that trips the breaker pauses) or more.",
+                id="addons.E003",
             )
         )
     return problems

@@ -1,12 +1,14 @@
 """Choose the resources a run syncs, and claim them so that no other run syncs them meanwhile.
 
 Two runs never sync the same resource twice: a run claims a chunk of resources with a
-conditional UPDATE of their lease (`sync_claimed_by`, `sync_claimed_until`) just before fetching
+conditional UPDATE of their claim (`sync_claimed_by`, `sync_claimed_until`) just before fetching
 them, and releases each one when it writes its result, leaving `sync_claimed_until` at the release
-time. A lease lasts SYNC_CLAIM_LEASE seconds and a live run renews its own every third of that,
-so the claims of a run that died (SIGKILL, a lost machine) end soon after it. A run claims only
-resources whose lease ended before the run started, so a resource that another run synced
-meanwhile is not synced again. Plain UPDATEs: SQLite and PostgreSQL alike.
+time. A claim held by another run ends when that run releases it, when that run dies (its
+liveness lock is free: see `liveness`, at once), or when its lease runs out (SYNC_CLAIM_LEASE
+seconds after the last renewal: a run renews every third of it while it lives, so only a run that
+hangs lets its lease run out). A run claims only resources whose last claim ended before the run
+started, so a resource that another run synced meanwhile is not synced again. A resource left to
+another run is reported as skipped, with who holds it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 import uuid as uuidlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,10 +25,11 @@ from django.db import DatabaseError, models
 from django.utils import timezone
 
 from addons.access.fetch import FetchJob
+from addons.access.liveness import LivenessUnavailable, RunLiveness, for_database
 from addons.access.outcomes import ResourceOutcome, Status
 from addons.heroku.cache import ResponseCache, StoredResponse
 from addons.heroku.client import ResourceCredentials
-from addons.models import AddonResource, PlatformResponse
+from addons.models import AddonResource, PlatformResponse, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -52,33 +55,76 @@ def claim_lease() -> timedelta:
 
 
 class ClaimLease:
-    """One run's claim on the resources it syncs: an id, renewed while the run lives.
+    """One run's claim on the resources it syncs: an id, a liveness lock, a renewed lease.
 
-    CLOCK (monotonic seconds) says when a renewal is due; the claims in the database end at
-    wall-clock times, LENGTH (SYNC_CLAIM_LEASE by default) after each claim or renewal.
+    `hold` takes the run's liveness lock before anything is claimed; `release` frees the claims
+    still held, then the lock. CLOCK (monotonic seconds) says when a renewal is due; the claims
+    in the database end at wall-clock times, LENGTH (SYNC_CLAIM_LEASE by default) after each
+    claim or renewal. LIVENESS is the database's liveness locks (`liveness.for_database()`).
     """
 
     def __init__(
-        self, *, length: timedelta | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        length: timedelta | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        liveness: RunLiveness | None = None,
     ):
         self.claim_id = uuidlib.uuid4().hex
         self.length = claim_lease() if length is None else length
         self._clock = clock
         self._renewed_at = clock()
+        self._liveness = liveness
 
     def __repr__(self):
         return f"ClaimLease({self.claim_id}, {self.length.total_seconds():g} s)"
+
+    @property
+    def liveness(self) -> RunLiveness:
+        if self._liveness is None:
+            self._liveness = for_database()
+        return self._liveness
 
     @property
     def renew_every(self) -> float:
         """Return the seconds between two renewals: a third of the lease."""
         return self.length.total_seconds() / 3
 
-    def claim(self, pks: Iterable[int], *, free_before: datetime) -> None:
-        """Claim the resources PKS whose last claim ended before FREE_BEFORE (or that had none)."""
-        AddonResource.objects.filter(pk__in=pks).filter(
-            models.Q(sync_claimed_until__isnull=True) | models.Q(sync_claimed_until__lt=free_before)
-        ).update(sync_claimed_by=self.claim_id, sync_claimed_until=timezone.now() + self.length)
+    def hold(self) -> None:
+        """Take this run's liveness lock (under a new claim id if a live run has the same key)."""
+        for _ in range(5):
+            try:
+                self.liveness.hold(self.claim_id)
+                return
+            except LivenessUnavailable:
+                self.claim_id = uuidlib.uuid4().hex
+        raise LivenessUnavailable("no free liveness lock after 5 claim ids")
+
+    def claim(self, pks: list[int], *, free_before: datetime) -> None:
+        """Claim the resources PKS that are free: never claimed, last released before
+        FREE_BEFORE, or held by a run that has died."""
+        free = models.Q(sync_claimed_until__isnull=True) | models.Q(
+            sync_claimed_until__lt=free_before
+        )
+        claimed = AddonResource.objects.filter(pk__in=pks).filter(free).update(**self._claim())
+        if claimed == len(pks):
+            return
+        held = set(
+            AddonResource.objects.filter(pk__in=pks)
+            .exclude(sync_claimed_by__in=["", self.claim_id])
+            .values_list("sync_claimed_by", flat=True)
+        )
+        if dead := self.liveness.dead_among(held):
+            # Conditional on the dead run's id: of two runs that saw it dead, one takes it.
+            AddonResource.objects.filter(pk__in=pks, sync_claimed_by__in=dead).update(
+                **self._claim()
+            )
+
+    def _claim(self) -> dict:
+        return {
+            "sync_claimed_by": self.claim_id,
+            "sync_claimed_until": timezone.now() + self.length,
+        }
 
     def renew_if_due(self) -> bool:
         """Extend this run's claims once a third of the lease has passed; return whether due."""
@@ -94,15 +140,19 @@ class ClaimLease:
         return True
 
     def release(self) -> None:
-        """Release every resource this run still holds (a database error only logs)."""
+        """Release every resource this run still holds, then its liveness lock (a database
+        error only logs: the claims then end with the liveness lock)."""
         try:
             AddonResource.objects.filter(sync_claimed_by=self.claim_id).update(
                 sync_claimed_by="", sync_claimed_until=timezone.now()
             )
         except DatabaseError:
             logger.exception(
-                "could not release the claims of run %s; their lease will end", self.claim_id
+                "could not release the claims of run %s; they end with its liveness lock",
+                self.claim_id,
             )
+        if self._liveness is not None:
+            self._liveness.release()
 
 
 def claimed_jobs(
@@ -115,9 +165,9 @@ def claimed_jobs(
 ) -> Iterator[FetchJob]:
     """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
 
-    Resources another run holds, or released after SINCE (when this run started), are passed to
-    RECORD as skipped; those of a chunk the database refused to claim, as failed. A dry run
-    (LEASE None) claims nothing.
+    Resources a live run holds, or released after SINCE (when this run started), are passed to
+    RECORD as skipped, with who holds them; those of a chunk the database refused to claim, as
+    failed. A dry run (LEASE None) claims nothing.
     """
     for listed in _listed_chunks(queryset, chunk):
         try:
@@ -159,13 +209,60 @@ def _claim_chunk(
         rows = rows.filter(sync_claimed_by=lease.claim_id)
     resources = list(rows.select_related("addon").order_by("pk"))
     claimed = {resource.pk for resource in resources}
-    skipped = [
-        ResourceOutcome(pk, str(uuid), Status.SKIPPED, error="synced by another run")
-        for pk, uuid in listed
-        if pk not in claimed
-    ]
+    own = lease.claim_id if lease is not None else None
+    skipped = _skipped([(pk, uuid) for pk, uuid in listed if pk not in claimed], own=own)
     stored = _stored_responses([resource.pk for resource in resources])
     return [_fetch_job(resource, stored.pop(resource.pk, {})) for resource in resources], skipped
+
+
+def _skipped(listed: list[tuple], *, own: str | None) -> list[ResourceOutcome]:
+    """Return the outcomes of the LISTED resources left to another run, with who holds each.
+
+    One this run claimed itself (OWN) had been synced by another run since it was listed.
+    """
+    if not listed:
+        return []
+    holders = dict(
+        AddonResource.objects.filter(pk__in=[pk for pk, _ in listed]).values_list(
+            "pk", "sync_claimed_by"
+        )
+    )
+    runs = {
+        run.claim_id: run
+        for run in SyncRun.objects.filter(claim_id__in=set(holders.values()) - {""}).only(
+            "pk", "claim_id", "host", "pid"
+        )
+    }
+    skipped = []
+    for pk, uuid in listed:
+        claim_id = holders.get(pk, "")
+        if not claim_id or claim_id == own:
+            skipped.append(
+                ResourceOutcome(pk, str(uuid), Status.SKIPPED, error="synced by another run")
+            )
+            continue
+        run = runs.get(claim_id)
+        held_by = {
+            "run": run.pk if run else None,
+            "host": run.host if run else "",
+            "pid": run.pid if run else None,
+            "claim": claim_id,
+        }
+        skipped.append(
+            ResourceOutcome(
+                pk, str(uuid), Status.SKIPPED, error=describe_holder(held_by), held_by=held_by
+            )
+        )
+    return skipped
+
+
+def describe_holder(held_by: dict) -> str:
+    """Return who holds a resource, in words: "held by run 12 on web.1 (pid 345)"."""
+    if held_by["run"] is None:
+        return f"held by claim {held_by['claim']}"
+    where = f" on {held_by['host']}" if held_by["host"] else ""
+    pid = f" (pid {held_by['pid']})" if held_by["pid"] else ""
+    return f"held by run {held_by['run']}{where}{pid}"
 
 
 def _fetch_job(resource: AddonResource, stored: dict[str, StoredResponse]) -> FetchJob:

@@ -17,7 +17,7 @@ from addons.heroku.client import (
     PlatformClient,
     ResourceCredentials,
 )
-from addons.heroku.errors import AddonGone, HerokuAPIError
+from addons.heroku.errors import AddonGone, HerokuAPIError, PagesDoNotAddUp
 from addons.models import AddonResource
 
 logger = logging.getLogger(__name__)
@@ -37,14 +37,20 @@ class FetchJob:
 
 @dataclass
 class FetchResult:
-    """What was fetched for one resource: its people, or the error that stopped the fetch."""
+    """What was fetched for one resource: its people, or the error that stopped the fetch.
+
+    REFUSED says that the error is an answer that cannot be true (pages that do not add up),
+    rather than a call that failed.
+    """
 
     job: FetchJob
     app: AppInfo | None = None
     collaborator_count: int = 0
+    member_count: int = 0
     people: dict[str, Person] | None = None
     error: str = ""
     gone: bool = False
+    refused: bool = False
 
 
 def fetch_access_list(
@@ -77,6 +83,8 @@ def fetch_access_list(
         members = client.fetch_team_members(app.team_id, **call) if app.team_id else []
     except AddonGone as exc:
         return FetchResult(job, gone=True, error=str(exc))
+    except PagesDoNotAddUp as exc:
+        return FetchResult(job, refused=True, error=f"refused: {exc}")
     except HerokuAPIError as exc:
         return FetchResult(job, error=str(exc))
     except Exception as exc:  # a bug must cost one resource this run, never the run
@@ -86,6 +94,7 @@ def fetch_access_list(
         job,
         app=app,
         collaborator_count=len(collaborators),
+        member_count=len(members),
         people=merge_people([*collaborators, *members]),
     )
 

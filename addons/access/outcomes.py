@@ -17,11 +17,12 @@ class Status(StrEnum):
     FAILED = "failed"  # a call failed; the stored list is as it was
     REFUSED = "refused"  # the result looked wrong; the stored list is as it was
     DEPROVISIONED = "deprovisioned"  # Heroku no longer knows the add-on (404)
-    SKIPPED = "skipped"  # another run holds the resource, or it is de-provisioned
+    SKIPPED = "skipped"  # a live run holds the resource or synced it meanwhile, or it is gone
+    PAUSED = "paused"  # removals applied, additions paused by the circuit breaker
 
 
-# The statuses that count as a failure of the run (and make `sync_access` exit 1).
-FAILURES = frozenset({Status.FAILED, Status.REFUSED, Status.DEPROVISIONED})
+# The statuses of a list not brought up to date: failures of the run (`sync_access` exits 1).
+FAILURES = frozenset({Status.FAILED, Status.REFUSED, Status.DEPROVISIONED, Status.PAUSED})
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ResourceOutcome:
     error: str = ""
     # ("+" or "-", email) pairs, kept only by dry runs (a full run would hold every list).
     diff: list[tuple[str, str]] = field(default_factory=list)
+    # Of a resource skipped because a live run holds it: {"run", "host", "pid", "claim"}.
+    held_by: dict | None = None
 
     @classmethod
     def of(cls, resource: AddonResource, status: Status, **details) -> ResourceOutcome:
@@ -61,6 +64,9 @@ class SyncReport:
     outcomes: list[ResourceOutcome] = field(default_factory=list)
     started_at: datetime = field(default_factory=timezone.now)
     finished_at: datetime | None = None
+    # The circuit breaker as the run ended: {"tripped" (by this run), "additions_paused_by_run"
+    # (the run whose trip paused additions, or None), "lists_compared", "lists_shrunk"}.
+    breaker: dict = field(default_factory=dict)
 
     def _count(self, *statuses: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status in statuses)
@@ -82,6 +88,10 @@ class SyncReport:
         return self._count(Status.SKIPPED)
 
     @property
+    def paused(self) -> int:
+        return self._count(Status.PAUSED)
+
+    @property
     def added(self) -> int:
         return sum(outcome.added for outcome in self.outcomes)
 
@@ -98,6 +108,14 @@ class SyncReport:
         ]
 
     @property
+    def skipped_resources(self) -> list[dict]:
+        return [
+            {"uuid": outcome.uuid, "reason": outcome.error, "held_by": outcome.held_by}
+            for outcome in self.outcomes
+            if outcome.status == Status.SKIPPED
+        ]
+
+    @property
     def ok(self) -> bool:
         return self.failed == 0
 
@@ -106,7 +124,10 @@ class SyncReport:
         return self.finished_at - self.started_at if self.finished_at else None
 
     def as_json(self) -> dict:
-        """Return the counts as the `sync_access --json` object of DESIGN.md."""
+        """Return the counts as the `sync_access --json` object of DESIGN.md, and what was
+        skipped: `resources` counts the resources this run synced or failed; `skipped` those it
+        left to another run, each with who held it; `paused` those whose additions the circuit
+        breaker paused (among `failed` and `failures` too: their removals applied, not the rest)."""
         return {
             "resources": self.synced + self.failed,
             "synced": self.synced,
@@ -115,4 +136,8 @@ class SyncReport:
             "added": self.added,
             "removed": self.removed,
             "failures": self.failures,
+            "skipped": self.skipped,
+            "skipped_resources": self.skipped_resources,
+            "paused": self.paused,
+            "breaker": self.breaker,
         }

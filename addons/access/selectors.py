@@ -1,6 +1,6 @@
-"""Reads of the access lists: who may use a resource, and which resources a person may use.
-
-The plain data the `access_list` command prints (as a table or as JSON).
+"""Reads of the access lists: who may use a resource, which resources a person may use (the
+plain data the `access_list` command prints, as a table or as JSON), and what operators must
+know about the sync now (`sync_alerts`, shown in the admin).
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import uuid
 from datetime import datetime
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.addresses import normalize_email
+from addons.access.breaker import breaker_hold, open_breaker
 from addons.models import AccessGrant, AddonResource
 
 
@@ -81,6 +83,41 @@ def resources_of(email: str) -> dict:
             for grant in grants_of_person(email).iterator()
         ],
     }
+
+
+def sync_alerts(now: datetime | None = None) -> list[str]:
+    """Return what operators must know about the sync now: an open circuit breaker, lists whose
+    additions wait, lists refused as impossible. Empty when all is well."""
+    now = now or timezone.now()
+    alerts = []
+    if (run := open_breaker(now)) is not None:
+        until = timezone.localtime(run.breaker_tripped_at + breaker_hold())
+        alerts.append(
+            f"The circuit breaker pauses additions to access lists until {until:%Y-%m-%d %H:%M}: "
+            f"sync run {run.pk} found {run.lists_shrunk} of the {run.lists_compared} lists it "
+            "compared shrinking at once. Removals still apply. Check Heroku's status."
+        )
+    statuses = AddonResource.objects.provisioned().filter(
+        sync_status__in=[AddonResource.SyncStatus.PAUSED, AddonResource.SyncStatus.REFUSED]
+    )
+    counts = dict(statuses.values_list("sync_status").annotate(count=models.Count("pk")).order_by())
+    if paused := counts.get(AddonResource.SyncStatus.PAUSED):
+        alerts.append(
+            f"{_resources(paused)} wait for additions the circuit breaker paused (filter by sync "
+            'status "Additions paused"); the first sync after the pause adds them.'
+        )
+    if refused := counts.get(AddonResource.SyncStatus.REFUSED):
+        alerts.append(
+            f"Heroku's answer for {_resources(refused)} cannot be true, so it was refused and the "
+            'stored list kept (filter by sync status "Refused"; each says why). Their SSO '
+            "logins decide on the stored list for SSO_STALE_GRACE after its last good sync, then "
+            "say access cannot be confirmed, until Heroku answers sanely again."
+        )
+    return alerts
+
+
+def _resources(count: int) -> str:
+    return "1 resource" if count == 1 else f"{count} resources"
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,19 +3,24 @@
 Fetch in parallel (SYNC_CONCURRENCY threads that never touch the database: `fetch`), apply in the
 calling thread only (one transaction per resource, only changed rows, bulk statements: `apply`).
 A list is replaced only from a complete, successful fetch: any failed call leaves it exactly as it
-was. Each resource is claimed before it is fetched, so two runs never sync it at once (`claims`).
+was. Each resource is claimed before it is fetched, so two runs never sync it at once (`claims`);
+a claim ends when its run ends or dies (`liveness`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from addons.access.alerts import alert_breaker_tripped
 from addons.access.apply import apply_batch
+from addons.access.breaker import Breaker
 from addons.access.claims import ClaimLease, claimed_jobs, syncable_resources
 from addons.access.fetch import FetchWindow
 from addons.access.outcomes import ResourceOutcome, Status, SyncReport
@@ -32,7 +37,6 @@ def sync_resources(
     *,
     trigger: str,
     dry_run: bool = False,
-    force: bool = False,
     concurrency: int | None = None,
     timeout: float | None = None,
     on_outcome: Callable[[ResourceOutcome], None] | None = None,
@@ -41,31 +45,35 @@ def sync_resources(
 
     RESOURCES is a queryset or an iterable of AddonResource; de-provisioned ones are skipped.
     DRY_RUN fetches and compares but writes nothing (no SyncRun either), except OAuth tokens that
-    had to be refreshed, since Heroku may have retired the old ones. FORCE applies results that
-    look suspicious. TIMEOUT bounds each resource's fetch, in seconds. ON_OUTCOME, if given, is
-    called with each resource's outcome as soon as it is written (skipped resources included),
-    in the calling thread: a command draws its progress bar with it.
+    had to be refreshed, since Heroku may have retired the old ones. TIMEOUT bounds each
+    resource's fetch, in seconds. ON_OUTCOME, if given, is called with each resource's outcome as
+    soon as it is written (skipped resources included), in the calling thread: a command draws
+    its progress bar with it.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
-    run = _Run(trigger=trigger, dry_run=dry_run, force=force, on_outcome=on_outcome)
-    with FetchWindow(PlatformClient(), concurrency=concurrency, fetch_timeout=timeout) as window:
-        jobs = claimed_jobs(
-            queryset,
-            lease=run.lease,
-            chunk=2 * window.size,
-            since=run.report.started_at,
-            record=run.record,
-        )
-        for job in jobs:
-            while window.full():
+    run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
+    try:
+        with FetchWindow(
+            PlatformClient(), concurrency=concurrency, fetch_timeout=timeout
+        ) as window:
+            jobs = claimed_jobs(
+                queryset,
+                lease=run.lease,
+                chunk=2 * window.size,
+                since=run.report.started_at,
+                record=run.record,
+            )
+            for job in jobs:
+                while window.full():
+                    run.apply_completed(window)
+                window.submit(job)
+            while window:
                 run.apply_completed(window)
-            window.submit(job)
-        while window:
-            run.apply_completed(window)
-    run.finish()
+    finally:
+        run.finish()
     return run.report
 
 
@@ -92,17 +100,28 @@ class _Run:
         *,
         trigger: str,
         dry_run: bool,
-        force: bool,
         on_outcome: Callable[[ResourceOutcome], None] | None,
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
-        if not dry_run:
-            self.report.run = SyncRun.objects.create(
-                trigger=trigger, started_at=self.report.started_at
-            )
-        self.lease = None if dry_run else ClaimLease()
-        self.force = force
         self.on_outcome = on_outcome
+        self.lease = None
+        if dry_run:
+            self.breaker = Breaker(None)
+            return
+        self.lease = ClaimLease()
+        self.lease.hold()  # before anything is claimed: see addons.access.liveness
+        try:
+            self.report.run = SyncRun.objects.create(
+                trigger=trigger,
+                started_at=self.report.started_at,
+                claim_id=self.lease.claim_id,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+            )
+            self.breaker = Breaker(self.report.run)
+        except BaseException:
+            self.lease.release()
+            raise
 
     def record(self, outcomes: Iterable[ResourceOutcome]) -> None:
         """Add OUTCOMES to the report and pass each one to on_outcome."""
@@ -115,11 +134,31 @@ class _Run:
         """Wait for a fetch to complete (or the lease to fall due), renew, write what came."""
         # A dry run holds no lease: it waits for a fetch however long that takes.
         results = window.completed(timeout=self.lease.renew_every if self.lease else None)
-        if self.lease is not None:
-            self.lease.renew_if_due()
-        self.record(
-            apply_batch(results, run=self.report.run, dry_run=self.report.dry_run, force=self.force)
+        if self.lease is not None and self.lease.renew_if_due():
+            self.breaker.refresh()  # another run may have tripped it meanwhile
+        outcomes = apply_batch(
+            results,
+            run=self.report.run,
+            dry_run=self.report.dry_run,
+            pause_additions=self.breaker.pauses_additions,
         )
+        if self.breaker.observe(results, outcomes):
+            self.alert_breaker_tripped()
+        self.record(outcomes)
+
+    def alert_breaker_tripped(self) -> None:
+        """Tell operators that this run tripped the breaker (a failure to do so only logs)."""
+        run = self.report.run
+        logger.warning(
+            "sync run %s tripped the circuit breaker: %d of %d lists shrank; additions paused",
+            run.pk,
+            run.lists_shrunk,
+            run.lists_compared,
+        )
+        try:
+            alert_breaker_tripped(run=run)
+        except Exception:
+            logger.exception("could not e-mail operators that run %s tripped the breaker", run.pk)
 
     def finish(self) -> None:
         """Release the claims still held, then record the run's counts and log them."""
@@ -129,6 +168,12 @@ class _Run:
             self.lease.release()
         report = self.report
         report.finished_at = timezone.now()
+        report.breaker = {
+            "tripped": self.breaker.tripped,
+            "additions_paused_by_run": self.breaker.open_by.pk if self.breaker.open_by else None,
+            "lists_compared": len(self.breaker.compared),
+            "lists_shrunk": len(self.breaker.shrunk),
+        }
         if report.run is not None:
             try:
                 _record_run(report)
@@ -142,22 +187,37 @@ def _record_run(report: SyncReport) -> None:
     run = report.run
     run.finished_at = report.finished_at
     counts = report.as_json()
-    fields = ["resources", "synced", "unchanged", "failed", "added", "removed", "failures"]
+    fields = [
+        "resources",
+        "synced",
+        "unchanged",
+        "failed",
+        "added",
+        "removed",
+        "failures",
+        "skipped",
+        "skipped_resources",
+        "paused",
+    ]
     for name in fields:
         setattr(run, name, counts[name])
+    run.lists_compared = report.breaker["lists_compared"]
+    run.lists_shrunk = report.breaker["lists_shrunk"]
+    fields += ["lists_compared", "lists_shrunk"]
     run.save(update_fields=["finished_at", *fields])
 
 
 def _log_report(report: SyncReport) -> None:
     """Log REPORT's counts in one line."""
     logger.info(
-        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, +%d -%d",
+        "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, %d paused, +%d -%d",
         report.trigger,
         ", dry run" if report.dry_run else "",
         report.synced,
         report.unchanged,
         report.failed,
         report.skipped,
+        report.paused,
         report.added,
         report.removed,
     )

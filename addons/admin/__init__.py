@@ -1,3 +1,3 @@
 """The add-ons app's admin, one module per area. Every write goes through that area's services."""
 
-from addons.admin import access, addons, partner_api, tickets  # noqa: F401  (registers them)
+from addons.admin import access, addons, lifecycle, partner_api, tickets  # noqa: F401

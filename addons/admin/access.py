@@ -9,11 +9,13 @@ import logging
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import ReadOnlyAdminMixin
+from addons.access.selectors import sync_alerts
 from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
+from addons.admin.lifecycle import CredentialRotationInline, LifecycleEventInline
 from addons.models import (
     AccessChange,
     AccessGrant,
@@ -35,6 +37,7 @@ STATUS_BADGE_CLASSES = {
     AddonResource.SyncStatus.OK: "badge-ok",
     AddonResource.SyncStatus.FAILED: "badge-error",
     AddonResource.SyncStatus.REFUSED: "badge-warning",
+    AddonResource.SyncStatus.PAUSED: "badge-warning",
 }
 
 
@@ -63,8 +66,18 @@ class AccessChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class SyncAlertsMixin:
+    """Show what operators must know about the sync (`sync_alerts`) atop the changelist."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for alert in sync_alerts():
+                self.message_user(request, alert, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+
 @admin.register(AddonResource)
-class AddonResourceAdmin(admin.ModelAdmin):
+class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
     # The sync status comes early: the changelist scrolls sideways, and it is what operators
     # come here to read.
     list_display = [
@@ -87,14 +100,36 @@ class AddonResourceAdmin(admin.ModelAdmin):
     search_fields = ["uuid", "name", "app_name", "team_name", "addon__slug"]
     search_help_text = "A resource UUID, app or team name — or an email: every resource it may use."
     actions = ["sync_now"]
-    exclude = ["access_token", "refresh_token", "grant_code", "sync_claimed_by"]
-    inlines = [AccessGrantInline, AccessChangeInline]
+    # Secrets are never shown; the Logplex ones are said to be set or not (see below).
+    exclude = [
+        "access_token",
+        "refresh_token",
+        "grant_code",
+        "sync_claimed_by",
+        "log_input_url",
+        "log_drain_token",
+    ]
+    inlines = [
+        AccessGrantInline,
+        AccessChangeInline,
+        LifecycleEventInline,
+        CredentialRotationInline,
+    ]
 
     class Media:
         css = {"all": ["addons/admin.css"]}
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        names = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return [*names, "log_input_set", "log_drain_token_set"]
+
+    @admin.display(boolean=True, description="log input URL set")
+    def log_input_set(self, obj):
+        return bool(obj.log_input_url)
+
+    @admin.display(boolean=True, description="log drain token set")
+    def log_drain_token_set(self, obj):
+        return bool(obj.log_drain_token)
 
     def has_add_permission(self, request):
         return False  # resources come from Heroku's provisioning calls
@@ -126,7 +161,12 @@ class AddonResourceAdmin(admin.ModelAdmin):
             resource.get_sync_status_display(),
         )
 
-    @admin.action(description="Sync access list now")
+    def has_sync_permission(self, request):
+        # The rows are read-only here (has_change_permission), but queueing a sync changes them:
+        # it needs the model's change permission, not just view.
+        return request.user.has_perm("addons.change_addonresource")
+
+    @admin.action(description="Sync access list now", permissions=["sync"])
     def sync_now(self, request, queryset):
         """Queue the sync of the selected resources, in chunks, for the django-q2 workers.
 
@@ -178,7 +218,7 @@ class AddonResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SyncRunAdmin(SyncAlertsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The sync history, written by the sync alone."""
 
     list_display = [
@@ -191,7 +231,32 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "added",
         "removed",
         "failed",
+        "skipped",
+        "breaker",
         "duration",
+        "host",
+        "pid",
     ]
-    list_filter = ["trigger", "dry_run"]
+    list_filter = ["trigger", "dry_run", ("breaker_tripped_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "started_at"
+
+    class Media:
+        css = {"all": ["addons/admin.css"]}
+
+    @admin.display(description="circuit breaker")
+    def breaker(self, run):
+        """Say whether RUN tripped the breaker, and how many lists it paused."""
+        parts = []
+        if run.breaker_tripped_at:
+            parts.append(
+                format_html(
+                    '<span class="badge badge-error">tripped: {} of {} lists shrank</span>',
+                    run.lists_shrunk,
+                    run.lists_compared,
+                )
+            )
+        if run.paused:
+            parts.append(
+                format_html('<span class="badge badge-warning">{} paused</span>', run.paused)
+            )
+        return format_html_join(" ", "{}", ((part,) for part in parts)) if parts else "—"

@@ -128,7 +128,7 @@ class TicketAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
         if data["status"] != current.status:
             services.change_ticket_status(ticket=current, status=data["status"], actor=request.user)
 
-    @admin.action(description="Escalate to support queue")
+    @admin.action(description="Escalate to support queue", permissions=["change"])
     def escalate(self, request, queryset):
         escalated, skipped = 0, []
         for ticket in queryset:

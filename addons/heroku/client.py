@@ -26,6 +26,7 @@ from addons.heroku.errors import (
 )
 from addons.heroku.oauth import OAuthClient, Tokens
 from addons.heroku.pacing import Pacer
+from addons.heroku.paging import PageSequence
 from addons.heroku.retries import READ_RETRY, DeadlineTimeout, PacedRetry
 from addons.heroku.session import get_with_retry, platform_session
 from addons.models.access import AccessGrant
@@ -142,14 +143,17 @@ class PlatformClient:
         payload = self._get_object(path, credentials=credentials, cache=cache, deadline=deadline)
         try:
             team = payload.get("team")
+            owner = payload.get("owner") or {}
             return AppInfo(
                 id=str(payload["id"]),
                 name=str(payload["name"]),
                 team_id=str(team["id"]) if team else "",
                 team_name=str(team.get("name") or "") if team else "",
+                owner_email=str(owner.get("email") or "").lower(),
+                owner_id=str(owner.get("id") or ""),
             )
         except (KeyError, TypeError, AttributeError):
-            raise MalformedResponse(f"GET {path}: answer lacks id, name or team") from None
+            raise MalformedResponse(f"GET {path}: answer lacks id, name, team or owner") from None
 
     def fetch_collaborators(
         self, app_id, *, credentials, cache=None, deadline=None
@@ -228,33 +232,31 @@ class PlatformClient:
 
     # Plumbing ------------------------------------------------------------------------------
     def _get_object(self, path, *, credentials, cache, deadline) -> dict:
-        payload, _, _ = self._get_page(path, None, credentials, cache, deadline)
+        payload, *_ = self._get_page(path, None, credentials, cache, deadline)
         if not isinstance(payload, dict):
             raise MalformedResponse(f"GET {path}: expected an object")
         return payload
 
     def _get_list(self, path, *, range_field, credentials, cache, deadline) -> list:
+        """Return every item of the list at PATH, paged by RANGE_FIELD; the pages must add up."""
         items: list = []
         range_header = f"{range_field} ..; max={PAGE_SIZE}"
-        seen = set()
+        pages = PageSequence(path, field=range_field, max_size=PAGE_SIZE)
         while True:
-            payload, status, next_range = self._get_page(
+            payload, status, next_range, content_range = self._get_page(
                 path, range_header, credentials, cache, deadline
             )
             if not isinstance(payload, list):
                 raise MalformedResponse(f"GET {path}: expected a list")
+            pages.add(payload, status=status, next_range=next_range, content_range=content_range)
             items.extend(payload)
             if status == 200:
                 return items
-            if not next_range:
-                raise MalformedResponse(f"GET {path}: 206 Partial Content without Next-Range")
-            if next_range in seen:
-                raise MalformedResponse(f"GET {path}: Next-Range repeats {next_range!r}")
-            seen.add(next_range)
             range_header = next_range
 
     def _get_page(self, path, range_header, credentials, cache, deadline):
-        """Return (payload, status, next_range) of one GET, from the cache on a 304."""
+        """Return (payload, status, next_range, content_range) of one GET, from the cache on a
+        304 (which keeps no Content-Range: None)."""
         endpoint = f"{path} {range_header}" if range_header else path
         stored = cache.get(endpoint) if cache is not None else None
         response = self._request(path, range_header, stored, credentials, deadline)
@@ -263,9 +265,11 @@ class PlatformClient:
                 raise MalformedResponse(f"GET {path}: 304 Not Modified to an unconditional request")
             cache.put(endpoint, stored)
             body, status, next_range = stored.body, stored.status, stored.next_range
+            content_range = None
         else:
             body, status = response.text, response.status_code
             next_range = response.headers.get("Next-Range", "")
+            content_range = response.headers.get("Content-Range", "")
         try:
             payload = json.loads(body)
         except ValueError:
@@ -273,7 +277,7 @@ class PlatformClient:
         etag = response.headers.get("ETag") if response.status_code != 304 else None
         if etag and cache is not None:
             cache.put(endpoint, StoredResponse(etag, body, status, next_range))
-        return payload, status, next_range
+        return payload, status, next_range, content_range
 
     def _request(self, path, range_header, stored, credentials, deadline) -> requests.Response:
         """GET PATH; on a 401 refresh the token once and ask again with the new one.
@@ -349,10 +353,14 @@ class AddonInfo:
 
 @dataclass(frozen=True)
 class AppInfo:
+    """An app, its team ("" for a personal app) and its owner (for a team app, the team)."""
+
     id: str
     name: str
     team_id: str
     team_name: str
+    owner_email: str = ""
+    owner_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,11 @@ class MalformedResponse(HerokuAPIError):
     Next-Range, missing fields)."""
 
 
+class PagesDoNotAddUp(MalformedResponse):
+    """The pages of a list do not add up to one whole list (see `addons.heroku.paging`): the
+    answer cannot be Heroku's complete list, so it must not replace a stored one."""
+
+
 def transport_failure(exc: requests.RequestException) -> str:
     """Name what went wrong on the wire, e.g. `ConnectionError (ReadTimeoutError)`.
 

@@ -155,6 +155,24 @@ READ_RETRY = PacedRetry(
 )
 
 
+# The retry policies of the Platform API writes the portal makes for a resource (addons.lifecycle),
+# each named for the call it governs. Both are READ_RETRY widened to one more method, so a write
+# is retried exactly as a read is (transport errors, 5xx, 429; three attempts; Retry-After up to
+# the cap), a lost answer included:
+#
+# - `PATCH /addons/{id}/config` sets the names it carries to the values it carries. The same body
+#   sent twice leaves the same config, so a repeat is harmless: it is idempotent.
+# - `POST /addons/{id}/actions/provision` (and `/deprovision`) moves the add-on to a final state,
+#   and a second call finds it there: idempotent in effect. The caller reads the add-on's state
+#   before it repeats an action whose earlier attempt may have reached Heroku (another task run),
+#   and takes an add-on already in that state as done.
+#
+# What still fails after these attempts is retried by the lifecycle task itself, with a back-off
+# of minutes (addons.lifecycle.reporting), for as long as Heroku would still accept it.
+CONFIG_WRITE_RETRY = READ_RETRY.new(allowed_methods=frozenset({"PATCH"}))
+ACTION_RETRY = READ_RETRY.new(allowed_methods=frozenset({"POST"}))
+
+
 class DeadlineTimeout(Timeout):
     """A urllib3 Timeout that gives each attempt of a call at most the time left before DEADLINE.
 

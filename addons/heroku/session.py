@@ -62,10 +62,17 @@ def platform_session(base_url: str, *, retry: Retry = READ_RETRY) -> requests.Se
 def get_with_retry(
     session: requests.Session, url: str, *, retry: Retry, **kwargs
 ) -> requests.Response:
-    """GET URL through SESSION with RETRY as the retry policy of this one call.
+    """GET URL through SESSION with RETRY as the retry policy of this one call."""
+    return request_with_retry(session, "GET", url, retry=retry, **kwargs)
+
+
+def request_with_retry(
+    session: requests.Session, method: str, url: str, *, retry: Retry, **kwargs
+) -> requests.Response:
+    """Send METHOD URL through SESSION with RETRY as the retry policy of this one call.
 
     requests takes the Retry from the adapter, not from the call. A PlatformClient session
     belongs to one thread, so its adapter can carry each call's own Retry (its pacer, deadline).
     """
     session.get_adapter(url).max_retries = retry
-    return session.get(url, **kwargs)
+    return session.request(method, url, **kwargs)

@@ -2,6 +2,12 @@
 
 from addons.models.access import AccessChange, AccessGrant, PlatformResponse, SyncRun
 from addons.models.addon import Addon, Plan, generate_secret
+from addons.models.lifecycle import (
+    AddonService,
+    CredentialRotation,
+    LifecycleEvent,
+    ServiceEventReceipt,
+)
 from addons.models.partner_api import PartnerAPICall
 from addons.models.resource import AddonResource, AddonResourceQuerySet
 from addons.models.sso import UsedSSOToken
@@ -13,9 +19,13 @@ __all__ = [
     "Addon",
     "AddonResource",
     "AddonResourceQuerySet",
+    "AddonService",
+    "CredentialRotation",
+    "LifecycleEvent",
     "PartnerAPICall",
     "Plan",
     "PlatformResponse",
+    "ServiceEventReceipt",
     "SyncRun",
     "Ticket",
     "TicketEvent",

@@ -81,6 +81,19 @@ class SyncRun(models.Model):
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     failures = models.JSONField(default=list, blank=True)
+    # Resources left to other runs: {"uuid", "reason", "held_by": {"run", "host", "pid", "claim"}}.
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_resources = models.JSONField(default=list, blank=True)
+    # Who ran it: the id its claims carry (AddonResource.sync_claimed_by), its host and process.
+    claim_id = models.CharField(max_length=32, blank=True, db_index=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    # The circuit breaker: the lists this run compared and how many shrank (the apps of one team
+    # counting as one), when it tripped the breaker, and the resources whose additions it paused.
+    lists_compared = models.PositiveIntegerField(default=0)
+    lists_shrunk = models.PositiveIntegerField(default=0)
+    breaker_tripped_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    paused = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

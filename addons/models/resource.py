@@ -33,13 +33,28 @@ class AddonResource(models.Model):
     class State(models.TextChoices):
         PROVISIONING = "provisioning", "Provisioning"
         PROVISIONED = "provisioned", "Provisioned"
+        # Heroku asked to de-provision; the add-on's service is still at it (the resource keeps
+        # its tokens until the portal has told Heroku it finished).
+        DEPROVISIONING = "deprovisioning", "De-provisioning"
         DEPROVISIONED = "deprovisioned", "De-provisioned"
+        # Not provisioned within Heroku's 12 hours (Heroku removes such an add-on), or a step of
+        # its provisioning failed for good; operators were alerted.
+        FAILED = "failed", "Failed"
+
+    class WaitingOn(models.TextChoices):
+        """What the resource's provisioning or de-provisioning waits for (addons.lifecycle)."""
+
+        NOTHING = "", "Nothing"
+        PROVISIONER = "provisioner", "The add-on's service to answer"
+        SERVICE = "service", "The add-on's service to finish"
+        HEROKU = "heroku", "The portal to tell Heroku"
 
     class SyncStatus(models.TextChoices):
         NEVER = "never", "Never synced"
         OK = "ok", "OK"
         FAILED = "failed", "Failed"
-        REFUSED = "refused", "Refused (suspicious result)"
+        REFUSED = "refused", "Refused (an answer that cannot be true)"
+        PAUSED = "paused", "Additions paused (circuit breaker)"
 
     uuid = models.UUIDField(unique=True)
     addon = models.ForeignKey(Addon, on_delete=models.PROTECT, related_name="resources")
@@ -64,6 +79,23 @@ class AddonResource(models.Model):
     config = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
     callback_url = models.URLField(max_length=500, blank=True)
+    # Where the portal writes lines into the app's log (Logplex HTTP input); the URL carries
+    # Logplex credentials, so it is encrypted like the drain token.
+    log_input_url = EncryptedTextField(blank=True)
+    log_drain_token = EncryptedTextField(blank=True)
+    # The add-on lifecycle (addons.lifecycle): what an asynchronous step waits for, a plan change
+    # that arrived while provisioning was pending, and the config versions stored and sent.
+    waiting_on = models.CharField(
+        max_length=20, choices=WaitingOn.choices, default=WaitingOn.NOTHING, blank=True
+    )
+    plan_change_queued = models.BooleanField(default=False)
+    config_version = models.PositiveIntegerField(default=0)
+    config_pushed_version = models.PositiveIntegerField(default=0)
+    # A lease held by the task that is telling Heroku about this resource (see addons.lifecycle).
+    lifecycle_lease_until = models.DateTimeField(null=True, blank=True)
+    lifecycle_error = models.TextField(blank=True)
+    provisioned_at = models.DateTimeField(null=True, blank=True)
+    credentials_issued_at = models.DateTimeField(null=True, blank=True)
     # OAuth tokens for this resource's own Platform API calls, encrypted at rest.
     access_token = EncryptedTextField(blank=True)
     refresh_token = EncryptedTextField(blank=True)
@@ -92,6 +124,11 @@ class AddonResource(models.Model):
 
     def __str__(self):
         return self.name or str(self.uuid)
+
+    @property
+    def config_push_outstanding(self) -> bool:
+        """Whether the stored config holds changes that Heroku has not been sent yet."""
+        return self.config_version > self.config_pushed_version
 
     def access_list_is_fresh(self, now=None) -> bool:
         if self.last_synced_at is None:

@@ -53,3 +53,9 @@ class InvalidParamsError(PartnerAPIError):
 
 class PlanRefusedError(InvalidParamsError):
     """The plan is unknown, belongs to another add-on, or cannot be changed now."""
+
+
+class ServiceUnavailableError(PartnerAPIError):
+    """The add-on's service failed; Heroku may try again."""
+
+    status = 503

@@ -18,6 +18,7 @@ from django_q.tasks import async_task, schedule
 
 from addons.heroku.errors import HerokuAPIError, OAuthError
 from addons.heroku.oauth import OAuthClient
+from addons.lifecycle.services import enqueue_report
 from addons.models import AddonResource
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ def exchange_resource_grant(resource: AddonResource, *, attempt: int = 0) -> boo
     """Exchange RESOURCE's stored grant for tokens; return True when it got them.
 
     A refusal is final (the grant is dropped); a passing failure keeps the grant and schedules a
-    retry while it is valid. Either way `grant_error` says what happened, and the resource is
-    provisioned: Heroku has its config, only the access list waits for the tokens.
+    retry while it is valid. Either way `grant_error` says what happened. The resource's state is
+    the lifecycle's (`addons.lifecycle`): a synchronous provisioning does not wait for the tokens,
+    only the access list (and a pending provisioning's report to Heroku) does.
     """
     addon = resource.addon
     try:
@@ -71,7 +73,6 @@ def exchange_resource_grant(resource: AddonResource, *, attempt: int = 0) -> boo
         locked.grant_code = ""
         locked.grant_expires_at = None
         locked.grant_error = ""
-        locked.state = AddonResource.State.PROVISIONED
         locked.save(
             update_fields=[
                 "access_token",
@@ -80,11 +81,13 @@ def exchange_resource_grant(resource: AddonResource, *, attempt: int = 0) -> boo
                 "grant_code",
                 "grant_expires_at",
                 "grant_error",
-                "state",
                 "updated_at",
             ]
         )
         transaction.on_commit(partial(async_task, SYNC_TASK, locked.pk))
+        if locked.waiting_on == AddonResource.WaitingOn.HEROKU:
+            # A completion was waiting for this token: tell Heroku now rather than at its retry.
+            transaction.on_commit(partial(enqueue_report, locked.pk))
     _copy_fields(locked, resource)
     return True
 
@@ -111,10 +114,7 @@ def _store_grant_failure(
             # Nothing will use the grant again: do not keep a secret for nothing.
             locked.grant_code = ""
             locked.grant_expires_at = None
-        locked.state = AddonResource.State.PROVISIONED
-        locked.save(
-            update_fields=["grant_error", "grant_code", "grant_expires_at", "state", "updated_at"]
-        )
+        locked.save(update_fields=["grant_error", "grant_code", "grant_expires_at", "updated_at"])
         if retry_at is not None:
             transaction.on_commit(
                 partial(
@@ -133,7 +133,7 @@ def _copy_fields(source: AddonResource, target: AddonResource) -> None:
     if source is not target:
         for name in ("access_token", "refresh_token", "token_expires_at", "grant_code"):
             setattr(target, name, getattr(source, name))
-        for name in ("grant_expires_at", "grant_error", "state", "updated_at"):
+        for name in ("grant_expires_at", "grant_error", "updated_at"):
             setattr(target, name, getattr(source, name))
 
 

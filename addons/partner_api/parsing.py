@@ -84,6 +84,9 @@ class ProvisionRequest:
     options: dict = field(default_factory=dict)
     grant_code: str = field(default="", repr=False)
     grant_expires_at: datetime | None = None
+    # Logplex credentials: the input URL carries them too, so neither is ever printed.
+    log_input_url: str = field(default="", repr=False)
+    log_drain_token: str = field(default="", repr=False)
 
     @classmethod
     def from_json(cls, data: dict) -> ProvisionRequest:
@@ -114,6 +117,8 @@ class ProvisionRequest:
             options=options,
             grant_code=code,
             grant_expires_at=expires_at,
+            log_input_url=_string(data, "log_input_url"),
+            log_drain_token=_string(data, "log_drain_token"),
         )
 
 

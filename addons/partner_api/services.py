@@ -1,33 +1,38 @@
 """Provision, change the plan of and de-provision resources, as Heroku asks by the Partner API.
 
 Provisioning writes the resource in one short transaction *before* the OAuth grant is exchanged
-(`addons.partner_api.grants`). The unique uuid thereby decides between two concurrent deliveries of
-the same request before the single-use grant is spent, and no database transaction stays open
-during an HTTP call to Heroku.
+(`addons.partner_api.grants`) and the add-on's provisioner is asked (`addons.lifecycle`). The
+unique uuid thereby decides between two concurrent deliveries of the same request before the
+single-use grant is spent, and no database transaction stays open during an HTTP call to Heroku or
+to the add-on's service.
 """
 
 from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from addons.lifecycle import services as lifecycle
+from addons.lifecycle.exceptions import ProvisionerError, ProvisionerRefusal, WrongState
+from addons.lifecycle.services import StepResult
 from addons.models import Addon, AddonResource, Plan
 from addons.partner_api.exceptions import (
     InvalidParamsError,
     PlanRefusedError,
     ResourceConflictError,
     ResourceNotFoundError,
+    ServiceUnavailableError,
 )
 from addons.partner_api.grants import exchange_resource_grant
 from addons.partner_api.parsing import ProvisionRequest
 
 PROVISION_MESSAGE = "Thanks for installing {name}. Open it from your app's add-on list."
+
+
+PENDING_MESSAGE = "{name} is being provisioned. It will be available shortly."
 
 
 def _describe(error: ValidationError) -> str:
@@ -36,7 +41,7 @@ def _describe(error: ValidationError) -> str:
     )
 
 
-# Plans and config ----------------------------------------------------------------------------
+# Plans ---------------------------------------------------------------------------------------
 def resolve_plan(addon: Addon, plan_name: str) -> Plan:
     """Return ADDON's plan named "addon-slug:plan-slug" or "plan-slug"; 422 when there is none."""
     addon_slug, separator, plan_slug = plan_name.strip().partition(":")
@@ -54,31 +59,32 @@ def resolve_plan(addon: Addon, plan_name: str) -> Plan:
         ) from None
 
 
-def resource_config(addon: Addon, resource_uuid: uuidlib.UUID) -> dict[str, str]:
-    """Return the config vars of a new resource: one URL, on the add-on's host, per resource."""
-    parts = urlsplit(addon.base_url)
-    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    url = f"{origin or settings.SITE_URL}/resources/{resource_uuid}"
-    return {f"{addon.effective_config_vars_prefix}_URL": url}
-
-
 # Provisioning --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProvisionResult:
     resource: AddonResource
     created: bool
+    pending: bool = False
 
     def answer(self) -> dict:
-        """Return the body of the 200 answer; the same for every delivery of one request."""
+        """Return the body of the answer; the same for every delivery of one request.
+
+        `200 {"id", "config", "message"}` when provisioned, `202 {"id", "message"}` while the
+        add-on's service is still at it (Heroku then waits for the portal's Platform API calls).
+        """
+        name = self.resource.addon.name
+        if self.pending:
+            return {"id": str(self.resource.uuid), "message": PENDING_MESSAGE.format(name=name)}
         return {
             "id": str(self.resource.uuid),
             "config": self.resource.config,
-            "message": PROVISION_MESSAGE.format(name=self.resource.addon.name),
+            "message": PROVISION_MESSAGE.format(name=name),
         }
 
 
 def provision_resource(*, addon: Addon, request: ProvisionRequest) -> ProvisionResult:
-    """Create the resource REQUEST describes, or return the one an earlier delivery created."""
+    """Create the resource REQUEST describes and have its provisioner provision it, or answer
+    as for the delivery that created it."""
     plan = resolve_plan(addon, request.plan)
     existing = _existing_resource(request.uuid)
     if existing is not None:
@@ -91,8 +97,10 @@ def provision_resource(*, addon: Addon, request: ProvisionRequest) -> ProvisionR
         region=request.region,
         callback_url=request.callback_url,
         options=request.options,
-        config=resource_config(addon, request.uuid),
+        log_input_url=request.log_input_url,
+        log_drain_token=request.log_drain_token,
         state=AddonResource.State.PROVISIONING,
+        waiting_on=AddonResource.WaitingOn.PROVISIONER,
         grant_code=request.grant_code,
         grant_expires_at=request.grant_expires_at if request.grant_code else None,
     )
@@ -111,12 +119,21 @@ def provision_resource(*, addon: Addon, request: ProvisionRequest) -> ProvisionR
         return _repeated_provision(addon, existing, plan)
     if resource.grant_code:
         exchange_resource_grant(resource)
-    else:
-        AddonResource.objects.filter(pk=resource.pk).update(
-            state=AddonResource.State.PROVISIONED, updated_at=timezone.now()
-        )
-        resource.state = AddonResource.State.PROVISIONED
-    return ProvisionResult(resource=resource, created=True)
+    return _provision(resource, created=True)
+
+
+def _provision(resource: AddonResource, *, created: bool) -> ProvisionResult:
+    """Ask the provisioner; a refusal is a 422 and a failed service a 503, as Heroku reads them."""
+    try:
+        step = lifecycle.start_provisioning(resource=resource)
+    except ProvisionerRefusal as refusal:
+        raise InvalidParamsError(refusal.message, outcome="the provisioner refused") from None
+    except ProvisionerError as exc:
+        raise ServiceUnavailableError(
+            "The add-on's service could not provision this resource; try again later.",
+            outcome=f"provisioner failed: {exc}",
+        ) from None
+    return ProvisionResult(resource=step.resource, created=created, pending=step.pending)
 
 
 def _existing_resource(resource_uuid: uuidlib.UUID) -> AddonResource | None:
@@ -128,25 +145,39 @@ def _repeated_provision(addon: Addon, existing: AddonResource, plan: Plan) -> Pr
         raise ResourceConflictError(
             "This resource id is already in use.", outcome="uuid of another add-on"
         )
-    if existing.state == AddonResource.State.DEPROVISIONED:
+    if existing.state in (AddonResource.State.DEPROVISIONED, AddonResource.State.DEPROVISIONING):
         raise ResourceConflictError(
             "This add-on resource has been de-provisioned; install the add-on again.",
             outcome="repeat of a de-provisioned resource",
         )
-    if existing.plan_id != plan.pk:
+    if existing.state == AddonResource.State.FAILED:
+        raise ResourceConflictError(
+            "Provisioning this add-on resource failed; install the add-on again.",
+            outcome="repeat of a failed resource",
+        )
+    if existing.plan_id != plan.pk and not existing.plan_change_queued:
         raise ResourceConflictError(
             f"This resource already exists on the plan “{existing.plan.slug}”; "
             "change plans with a plan change.",
             outcome="repeat with a different plan",
         )
-    return ProvisionResult(resource=existing, created=False)
+    if existing.state == AddonResource.State.PROVISIONING and existing.waiting_on in (
+        AddonResource.WaitingOn.PROVISIONER,
+        AddonResource.WaitingOn.NOTHING,
+    ):
+        # The provisioner has not answered for it (it failed, or is still at it): ask again.
+        return _provision(existing, created=False)
+    return ProvisionResult(
+        resource=existing, created=False, pending=lifecycle.result_of(existing).pending
+    )
 
 
-def _resource_of(addon: Addon, resource_uuid: uuidlib.UUID, *, lock: bool = False):
-    queryset = AddonResource.objects.filter(addon=addon, uuid=resource_uuid)
-    if lock:
-        queryset = queryset.select_for_update()
-    resource = queryset.select_related("addon", "plan").first()
+def _resource_of(addon: Addon, resource_uuid: uuidlib.UUID) -> AddonResource:
+    resource = (
+        AddonResource.objects.filter(addon=addon, uuid=resource_uuid)
+        .select_related("addon__company", "plan")
+        .first()
+    )
     if resource is None:
         raise ResourceNotFoundError(
             f"{addon.slug} has no resource {resource_uuid}.", outcome="unknown resource"
@@ -154,45 +185,32 @@ def _resource_of(addon: Addon, resource_uuid: uuidlib.UUID, *, lock: bool = Fals
     return resource
 
 
-@transaction.atomic
-def change_plan(*, addon: Addon, resource_uuid: uuidlib.UUID, plan_name: str) -> AddonResource:
-    """Move ADDON's resource RESOURCE_UUID to the plan PLAN_NAME."""
-    resource = _resource_of(addon, resource_uuid, lock=True)
-    if resource.state == AddonResource.State.DEPROVISIONED:
-        raise PlanRefusedError(
-            "This add-on resource has been de-provisioned; its plan cannot change.",
-            outcome="plan change of a de-provisioned resource",
-        )
+def change_plan(*, addon: Addon, resource_uuid: uuidlib.UUID, plan_name: str) -> StepResult:
+    """Move ADDON's resource RESOURCE_UUID to the plan PLAN_NAME, through its provisioner."""
+    resource = _resource_of(addon, resource_uuid)
     plan = resolve_plan(addon, plan_name)
-    if plan.pk != resource.plan_id:
-        resource.plan = plan
-        resource.save(update_fields=["plan", "updated_at"])
-    return resource
+    try:
+        return lifecycle.change_plan(resource=resource, plan=plan)
+    except WrongState as exc:
+        raise PlanRefusedError(
+            str(exc), outcome=f"plan change of a {resource.state} resource"
+        ) from None
+    except ProvisionerRefusal as refusal:
+        raise PlanRefusedError(refusal.message, outcome="the provisioner refused") from None
+    except ProvisionerError as exc:
+        raise ServiceUnavailableError(
+            "The add-on's service could not change the plan; try again later.",
+            outcome=f"provisioner failed: {exc}",
+        ) from None
 
 
-@transaction.atomic
-def deprovision_resource(*, addon: Addon, resource_uuid: uuidlib.UUID) -> AddonResource:
-    """Mark ADDON's resource RESOURCE_UUID de-provisioned and forget its tokens; keep the row."""
-    resource = _resource_of(addon, resource_uuid, lock=True)
-    if resource.state == AddonResource.State.DEPROVISIONED:
-        return resource  # a repeated delivery: nothing more to do
-    resource.state = AddonResource.State.DEPROVISIONED
-    resource.deprovisioned_at = timezone.now()
-    resource.access_token = ""
-    resource.refresh_token = ""
-    resource.token_expires_at = None
-    resource.grant_code = ""
-    resource.grant_expires_at = None
-    resource.save(
-        update_fields=[
-            "state",
-            "deprovisioned_at",
-            "access_token",
-            "refresh_token",
-            "token_expires_at",
-            "grant_code",
-            "grant_expires_at",
-            "updated_at",
-        ]
-    )
-    return resource
+def deprovision_resource(*, addon: Addon, resource_uuid: uuidlib.UUID) -> StepResult:
+    """De-provision ADDON's resource RESOURCE_UUID through its provisioner; keep the row."""
+    resource = _resource_of(addon, resource_uuid)
+    try:
+        return lifecycle.start_deprovisioning(resource=resource)
+    except ProvisionerError as exc:
+        raise ServiceUnavailableError(
+            "The add-on's service could not de-provision this resource; try again later.",
+            outcome=f"provisioner failed: {exc}",
+        ) from None

@@ -86,6 +86,10 @@ def _provision(request, addon, call):
         call.resource_uuid = data["uuid"]
     provision_request = parsing.ProvisionRequest.from_json(data)
     result = services.provision_resource(addon=addon, request=provision_request)
+    return (202 if result.pending else 200), result.answer(), _provision_outcome(result)
+
+
+def _provision_outcome(result) -> str:
     resource = result.resource
     if not result.created:
         outcome = "repeated delivery: answered as before"
@@ -96,18 +100,27 @@ def _provision(request, addon, call):
         outcome = "provisioned; tokens stored"
     else:
         outcome = "provisioned without an OAuth grant"
-    return 200, result.answer(), outcome
+    if result.pending and result.created:
+        outcome = outcome.replace("provisioned", "pending in the add-on's service", 1)
+    return outcome
 
 
 def _change_plan_or_deprovision(request, addon, call):
     resource_uuid = parsing.parse_resource_path_uuid(addon, call.resource_uuid)
     if request.method == "DELETE":
-        services.deprovision_resource(addon=addon, resource_uuid=resource_uuid)
+        step = services.deprovision_resource(addon=addon, resource_uuid=resource_uuid)
+        if step.pending:
+            body = {"message": "The add-on is being de-provisioned."}
+            return 202, body, "de-provisioning pending in the add-on's service"
         return 204, None, "deprovisioned"
     plan_name = parsing.parse_plan_change(_request_json(request))
-    resource = services.change_plan(addon=addon, resource_uuid=resource_uuid, plan_name=plan_name)
+    step = services.change_plan(addon=addon, resource_uuid=resource_uuid, plan_name=plan_name)
+    resource = step.resource
     body = {"message": f"Your plan is now {resource.plan.name}.", "config": resource.config}
-    return 200, body, f"plan is {resource.plan.slug}"
+    outcome = f"plan is {resource.plan.slug}"
+    if step.pending:
+        outcome += "; passed on once provisioning is done"
+    return 200, body, outcome
 
 
 @csrf_exempt

@@ -68,6 +68,20 @@ class AccessListUnavailable(SSOError):
     default_advice = "This is usually temporary: try again in a few minutes."
 
 
+class AccessPaused(AccessListUnavailable):
+    """The person is not on the stored list, and additions to access lists are paused by the
+    sync's circuit breaker (an unusual number of lists changed at once)."""
+
+    default_message = (
+        "New access to add-ons is on hold for a little while: an unusual number of Heroku "
+        "access lists changed at once, and they are being checked before anyone new is let in."
+    )
+    default_advice = (
+        "If you were just added to the app on Heroku, try again later. People who could open "
+        "the add-on before are not affected."
+    )
+
+
 class NoSSOSession(SSOError):
     """The request has no Heroku SSO session for this resource (a portal login is not one)."""
 

@@ -9,9 +9,14 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from addons.access.sync import sync_resource
+from addons.access.sync import Status, sync_resource
 from addons.models import AccessGrant, AddonResource, SyncRun
-from addons.sso.exceptions import AccessListUnavailable, NotOnAccessList, ResourceUnavailable
+from addons.sso.exceptions import (
+    AccessListUnavailable,
+    AccessPaused,
+    NotOnAccessList,
+    ResourceUnavailable,
+)
 from addons.sso.tokens import SSORequest, consume_sso_token, verify_sso_request
 
 logger = logging.getLogger(__name__)
@@ -24,7 +29,8 @@ class Decision:
     class Basis:
         FRESH = "fresh list"
         REFETCHED = "re-fetched list"
-        STALE_GRACE = "stale list within SSO_STALE_GRACE (re-fetch failed)"
+        REFETCHED_PAUSED = "re-fetched list, its additions paused by the circuit breaker"
+        STALE_GRACE = "stale list within SSO_STALE_GRACE (re-fetch failed or refused)"
 
     grant: AccessGrant
     basis: str
@@ -53,16 +59,19 @@ def find_grant(resource: AddonResource, *, user_id: str, email: str) -> AccessGr
     return resource.grants.filter(email=email.lower(), heroku_user_id="").first()
 
 
-def refetch_access_list(resource: AddonResource, *, timeout: float) -> tuple[bool, str]:
-    """Re-sync RESOURCE's access list from Heroku now; return (succeeded, error)."""
+def refetch_access_list(resource: AddonResource, *, timeout: float) -> tuple[Status | None, str]:
+    """Re-sync RESOURCE's access list from Heroku now; return (the outcome's status, error).
+
+    The status is None when the re-fetch raised.
+    """
     try:
         outcome = sync_resource(resource, trigger=SyncRun.Trigger.SSO, timeout=timeout)
     except Exception as exc:
         # A bug in the re-fetch must end in a refusal page, not a 500; the stored list is
         # untouched (sync replaces it only on success), and the grace rule decides.
         logger.exception("SSO re-fetch of resource %s raised", resource.uuid)
-        return False, f"re-fetch raised {type(exc).__name__}"
-    return bool(outcome.ok), outcome.error or ""
+        return None, f"re-fetch raised {type(exc).__name__}"
+    return outcome.status, outcome.error or ""
 
 
 def _within_grace(resource: AddonResource, now: datetime) -> bool:
@@ -75,9 +84,11 @@ def _not_on_list(resource: AddonResource, *, confirmed: bool) -> NotOnAccessList
     app = resource.app_name or "this app"
     message = f"You are not a collaborator or team member of the app {app}."
     if not confirmed:
+        # The re-fetch failed, or Heroku's answer could not be true and was refused: either
+        # way, recent changes could not be checked.
         message = (
-            f"You are not on our copy of the access list of the app {app}, and Heroku could "
-            "not be reached to check for recent changes."
+            f"You are not on our copy of the access list of the app {app}, and Heroku's current "
+            "list could not be obtained to check for recent changes."
         )
     return NotOnAccessList(
         message,
@@ -99,7 +110,7 @@ def decide_access(
 
     # A stale list, or a person missing from a fresh one (they may have been added a moment
     # ago): ask Heroku for this resource's list now, and decide on that.
-    ok, error = refetch_access_list(resource, timeout=settings.SSO_REFETCH_TIMEOUT)
+    status, error = refetch_access_list(resource, timeout=settings.SSO_REFETCH_TIMEOUT)
     # Even a failed re-fetch may have learnt that Heroku no longer knows the add-on.
     try:
         resource.refresh_from_db()
@@ -107,11 +118,18 @@ def decide_access(
         raise ResourceUnavailable() from None
     if resource.state != AddonResource.State.PROVISIONED:
         raise ResourceUnavailable()
-    if ok:
+    if status in (Status.SYNCED, Status.UNCHANGED):
         grant = find_grant(resource, user_id=user_id, email=email)
         if grant is None:
             raise _not_on_list(resource, confirmed=True)
         return Decision(grant, Decision.Basis.REFETCHED)
+    if status == Status.PAUSED:
+        # Its removals applied: whoever is still on it is on Heroku's list now. Whoever is
+        # not may be one of the additions the breaker holds back.
+        grant = find_grant(resource, user_id=user_id, email=email)
+        if grant is None:
+            raise AccessPaused()
+        return Decision(grant, Decision.Basis.REFETCHED_PAUSED)
 
     logger.warning("SSO re-fetch of resource %s failed: %s", resource.uuid, error)
     if not _within_grace(resource, now):

@@ -8,6 +8,11 @@ urlpatterns = [
     path("sso/login", views.sso_login, name="sso-login"),
     path("dashboard/<uuid:resource_uuid>/", views.DashboardView.as_view(), name="dashboard"),
     path(
+        "dashboard/<uuid:resource_uuid>/rotate-credentials",
+        views.DashboardRotateView.as_view(),
+        name="dashboard-rotate",
+    ),
+    path(
         "dashboard/<uuid:resource_uuid>/tickets/new",
         views.DashboardTicketCreateView.as_view(),
         name="dashboard-ticket-create",

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
 from addons.exceptions import AddonsError
-from addons.models import AccessGrant
+from addons.lifecycle.exceptions import LifecycleError
+from addons.lifecycle.services import request_rotation
+from addons.models import AccessGrant, CredentialRotation
 from addons.sso.exceptions import MalformedSSORequest, SSOError
 from addons.sso.forms import DashboardTicketForm, SSOLoginForm
 from addons.sso.services import authorize_sso_login
@@ -108,6 +110,7 @@ class DashboardView(HerokuSSORequiredMixin, TemplateView):
         )
         context.update(
             title=f"{resource.addon.name} on {resource.app_name or resource.uuid}",
+            rotation=resource.rotations.first(),
             config=sorted(resource.config.items()) if isinstance(resource.config, dict) else [],
             access_page=page,
             access_list=[
@@ -116,6 +119,37 @@ class DashboardView(HerokuSSORequiredMixin, TemplateView):
             ],
         )
         return context
+
+
+class DashboardRotateView(HerokuSSORequiredMixin, TemplateView):
+    """GET: what a rotation does (the app restarts); POST: rotate the resource's credentials."""
+
+    template_name = "addons/sso/dashboard_rotate.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title="Rotate credentials", overlap_minutes=settings.CREDENTIAL_OVERLAP_SECONDS // 60
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        resource = self.sso.resource
+        try:
+            request_rotation(
+                resource=resource,
+                trigger=CredentialRotation.Trigger.CUSTOMER,
+                requested_by=self.sso.email,
+            )
+        except LifecycleError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "Rotation requested. When the new credentials are set, Heroku restarts your app; "
+                "the old ones keep working for a while after that.",
+            )
+        return redirect("addons:dashboard", resource_uuid=resource.uuid)
 
 
 class DashboardTicketCreateView(HerokuSSORequiredMixin, FormView):

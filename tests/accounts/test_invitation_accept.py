@@ -110,7 +110,9 @@ def test_expired_link_is_a_410(client, invitee, invitation_token):
 
 
 def test_cancelled_link_is_a_410(client, manager, invitee, pending_invitation, invitation_token):
-    services.cancel_invitation(invitation=pending_invitation, actor=manager.user)
+    services.cancel_invitation(
+        invitation=pending_invitation, actor=services.CompanyUserActor(manager)
+    )
     client.force_login(invitee)
     response = client.post(accept_url(invitation_token))
     assert response.status_code == 410
@@ -120,7 +122,9 @@ def test_cancelled_link_is_a_410(client, manager, invitee, pending_invitation, i
 def test_resent_invitation_voids_the_old_link(
     client, manager, invitee, pending_invitation, invitation_token
 ):
-    services.resend_invitation(invitation=pending_invitation, actor=manager.user)
+    services.resend_invitation(
+        invitation=pending_invitation, actor=services.CompanyUserActor(manager)
+    )
     client.force_login(invitee)
     assert client.post(accept_url(invitation_token)).status_code == 410
     pending_invitation.refresh_from_db()

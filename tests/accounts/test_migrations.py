@@ -10,10 +10,10 @@ def test_existing_people_get_an_unverified_address_each():
     """Nobody from before e-mail verification counts as verified: each verifies at next login."""
     executor = MigrationExecutor(connection)
     before = [
-        ("accounts", "0003_auditevent_company_addon_and_plan_actions"),
+        ("accounts", "0005_auditevent_lifecycle_actions"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
-    target = [("accounts", "0004_email_addresses_of_existing_users")]
+    target = [("accounts", "0006_email_addresses_of_existing_users")]
     executor.migrate(before)
     apps = executor.loader.project_state(before).apps
     User = apps.get_model("accounts", "User")

@@ -18,9 +18,11 @@ from accounts.exceptions import (
     LastManagerError,
     NoProviderAccountError,
     NotInProviderProgramError,
+    NotPermittedError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification
 from accounts.permissions import ALL_PERMISSIONS, Permission
+from accounts.services import CompanyUserActor
 from addons.models import Addon, AddonResource
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +161,7 @@ class TestAddCompanyUser:
                 company=company,
                 email="COLLEAGUE@example.com ",
                 permissions={Permission.SUPPORT_TICKETS},
-                added_by=manager.user,
+                actor=CompanyUserActor(manager),
             )
             assert mail.outbox == []  # nothing leaves before the commit
         assert company_user.user == colleague
@@ -181,14 +183,14 @@ class TestAddCompanyUser:
 
     def test_default_is_every_permission(self, company, manager, colleague):
         company_user = services.add_company_user(
-            company=company, email=colleague.email, added_by=manager.user
+            company=company, email=colleague.email, actor=CompanyUserActor(manager)
         )
         assert company_user.permissions == ALL_PERMISSIONS
 
     def test_unknown_email_gives_the_exact_message(self, company, manager):
         with pytest.raises(NoProviderAccountError) as excinfo:
             services.add_company_user(
-                company=company, email="nobody@example.com", added_by=manager.user
+                company=company, email="nobody@example.com", actor=CompanyUserActor(manager)
             )
         assert str(excinfo.value) == (
             "nobody@example.com doesn't have a Heroku account associated with it"
@@ -199,12 +201,14 @@ class TestAddCompanyUser:
 
     def test_person_outside_the_program_cannot_be_added(self, company, manager, newcomer):
         with pytest.raises(NoProviderAccountError):
-            services.add_company_user(company=company, email=newcomer.email, added_by=manager.user)
+            services.add_company_user(
+                company=company, email=newcomer.email, actor=CompanyUserActor(manager)
+            )
 
     def test_already_a_member(self, company, manager, supporter):
         with pytest.raises(AlreadyMemberError):
             services.add_company_user(
-                company=company, email="Support@Example.com", added_by=manager.user
+                company=company, email="Support@Example.com", actor=CompanyUserActor(manager)
             )
 
     def test_nothing_is_emailed_when_the_transaction_rolls_back(
@@ -213,7 +217,7 @@ class TestAddCompanyUser:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             with pytest.raises(RuntimeError), transaction.atomic():
                 services.add_company_user(
-                    company=company, email=colleague.email, added_by=manager.user
+                    company=company, email=colleague.email, actor=CompanyUserActor(manager)
                 )
                 raise RuntimeError("a later step failed")
         assert callbacks == []
@@ -231,7 +235,7 @@ class TestInvitations:
                 company=company,
                 email="New.Person@Example.com",
                 permissions={Permission.MANAGE_MANIFESTS},
-                invited_by=manager.user,
+                actor=CompanyUserActor(manager),
             )
         assert invitation.email == "new.person@example.com"
         assert invitation.permissions == {Permission.MANAGE_MANIFESTS}
@@ -254,7 +258,7 @@ class TestInvitations:
     def test_inviting_a_member_is_refused(self, company, manager, supporter):
         with pytest.raises(AlreadyMemberError):
             services.invite_company_user(
-                company=company, email=supporter.user.email, invited_by=manager.user
+                company=company, email=supporter.user.email, actor=CompanyUserActor(manager)
             )
 
     def test_inviting_an_email_with_an_open_invitation_says_so(
@@ -262,14 +266,14 @@ class TestInvitations:
     ):
         with pytest.raises(InvitationError, match="already has an open invitation"):
             services.invite_company_user(
-                company=company, email="INVITEE@example.com", invited_by=manager.user
+                company=company, email="INVITEE@example.com", actor=CompanyUserActor(manager)
             )
         assert Invitation.objects.count() == 1
 
     def test_an_expired_invitation_can_be_replaced(self, company, manager, pending_invitation):
         with time_machine.travel(timezone.now() + timedelta(days=8)):
             fresh = services.invite_company_user(
-                company=company, email=pending_invitation.email, invited_by=manager.user
+                company=company, email=pending_invitation.email, actor=CompanyUserActor(manager)
             )
         pending_invitation.refresh_from_db()
         assert pending_invitation.cancelled_at is not None
@@ -280,7 +284,9 @@ class TestInvitations:
     ):
         old_key = pending_invitation.key
         with django_capture_on_commit_callbacks(execute=True):
-            services.resend_invitation(invitation=pending_invitation, actor=manager.user)
+            services.resend_invitation(
+                invitation=pending_invitation, actor=CompanyUserActor(manager)
+            )
         pending_invitation.refresh_from_db()
         assert pending_invitation.key != old_key
         with pytest.raises(InvitationError, match="replaced by a newer one"):
@@ -292,18 +298,24 @@ class TestInvitations:
 
     def test_resend_renews_an_expired_invitation(self, manager, pending_invitation):
         with time_machine.travel(timezone.now() + timedelta(days=8)):
-            services.resend_invitation(invitation=pending_invitation, actor=manager.user)
+            services.resend_invitation(
+                invitation=pending_invitation, actor=CompanyUserActor(manager)
+            )
             pending_invitation.refresh_from_db()
             assert pending_invitation.state == Invitation.State.PENDING
 
     def test_cancel(self, manager, pending_invitation, invitation_token):
-        services.cancel_invitation(invitation=pending_invitation, actor=manager.user)
+        services.cancel_invitation(invitation=pending_invitation, actor=CompanyUserActor(manager))
         with pytest.raises(InvitationError, match="cancelled"):
             services.get_invitation_for_token(invitation_token)
         with pytest.raises(InvitationError):
-            services.cancel_invitation(invitation=pending_invitation, actor=manager.user)
+            services.cancel_invitation(
+                invitation=pending_invitation, actor=CompanyUserActor(manager)
+            )
         with pytest.raises(InvitationError):
-            services.resend_invitation(invitation=pending_invitation, actor=manager.user)
+            services.resend_invitation(
+                invitation=pending_invitation, actor=CompanyUserActor(manager)
+            )
         assert AuditEvent.Action.INVITATION_CANCELLED in actions(pending_invitation.company)
 
     def test_accept_makes_a_company_user_with_the_invited_rights(
@@ -335,7 +347,7 @@ class TestInvitations:
     def test_expiry_follows_the_setting(self, settings, company, manager, invitee):
         settings.INVITATION_MAX_AGE_DAYS = 1
         invitation = services.invite_company_user(
-            company=company, email=invitee.email, invited_by=manager.user
+            company=company, email=invitee.email, actor=CompanyUserActor(manager)
         )
         token = services.make_invitation_token(invitation)
         with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
@@ -343,7 +355,7 @@ class TestInvitations:
                 services.accept_invitation(token=token, user=invitee)
 
     def test_a_cancelled_token_is_refused(self, manager, pending_invitation, invitation_token):
-        services.cancel_invitation(invitation=pending_invitation, actor=manager.user)
+        services.cancel_invitation(invitation=pending_invitation, actor=CompanyUserActor(manager))
         with pytest.raises(InvitationError, match="cancelled"):
             services.get_invitation_for_token(invitation_token)
 
@@ -370,7 +382,7 @@ class TestPermissionsAndRevocation:
         services.set_company_user_permissions(
             company_user=supporter,
             permissions={Permission.SUPPORT_TICKETS, Permission.INSTALL_PLANS},
-            actor=manager.user,
+            actor=CompanyUserActor(manager),
         )
         supporter.refresh_from_db()
         assert supporter.permissions == {Permission.SUPPORT_TICKETS, Permission.INSTALL_PLANS}
@@ -383,7 +395,9 @@ class TestPermissionsAndRevocation:
     def test_last_manager_cannot_lose_the_right(self, manager, supporter):
         with pytest.raises(LastManagerError, match="last user"):
             services.set_company_user_permissions(
-                company_user=manager, permissions={Permission.SUPPORT_TICKETS}, actor=manager.user
+                company_user=manager,
+                permissions={Permission.SUPPORT_TICKETS},
+                actor=CompanyUserActor(manager),
             )
         manager.refresh_from_db()
         assert Permission.MANAGE_COMPANY_USERS in manager.permissions
@@ -391,21 +405,21 @@ class TestPermissionsAndRevocation:
 
     def test_a_manager_can_lose_the_right_when_another_remains(self, manager, second_manager):
         services.set_company_user_permissions(
-            company_user=manager, permissions=set(), actor=manager.user
+            company_user=manager, permissions=set(), actor=CompanyUserActor(manager)
         )
         manager.refresh_from_db()
         assert manager.permissions == frozenset()
 
     def test_last_manager_cannot_be_revoked(self, manager, supporter):
         with pytest.raises(LastManagerError):
-            services.revoke_company_user(company_user=manager, actor=manager.user)
+            services.revoke_company_user(company_user=manager, actor=CompanyUserActor(manager))
         assert CompanyUser.objects.filter(pk=manager.pk).exists()
 
     def test_revoke_deletes_the_membership_audits_and_emails(
         self, manager, supporter, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            services.revoke_company_user(company_user=supporter, actor=manager.user)
+            services.revoke_company_user(company_user=supporter, actor=CompanyUserActor(manager))
         assert not CompanyUser.objects.filter(pk=supporter.pk).exists()
         event = AuditEvent.objects.get(action=AuditEvent.Action.USER_REVOKED)
         assert event.target == "support@example.com"
@@ -414,7 +428,7 @@ class TestPermissionsAndRevocation:
     def test_revocation_keeps_installed_resources_provisioned(
         self, manager, supporter, resources_installed_by_supporter
     ):
-        services.revoke_company_user(company_user=supporter, actor=manager.user)
+        services.revoke_company_user(company_user=supporter, actor=CompanyUserActor(manager))
         for resource in resources_installed_by_supporter:
             resource.refresh_from_db()
             assert resource.state == AddonResource.State.PROVISIONED
@@ -422,10 +436,21 @@ class TestPermissionsAndRevocation:
         assert AddonResource.objects.provisioned().count() == 2
 
     def test_two_managers_revoking_each_other_leaves_one(self, manager, second_manager):
-        """Both revocations lock the managers first, so the second sees the first's result."""
-        services.revoke_company_user(company_user=second_manager, actor=manager.user)
+        """Both revocations lock the managers first, so the second sees the first's result: its
+        actor is no longer a company user."""
+        services.revoke_company_user(company_user=second_manager, actor=CompanyUserActor(manager))
+        with pytest.raises(NotPermittedError, match="not a user of Acme Add-ons"):
+            services.revoke_company_user(
+                company_user=manager, actor=CompanyUserActor(second_manager)
+            )
+        assert CompanyUser.objects.managers().count() == 1
+
+    def test_two_managers_leaving_leave_one(self, manager, second_manager):
+        services.revoke_company_user(
+            company_user=second_manager, actor=CompanyUserActor(second_manager)
+        )
         with pytest.raises(LastManagerError):
-            services.revoke_company_user(company_user=manager, actor=second_manager.user)
+            services.revoke_company_user(company_user=manager, actor=CompanyUserActor(manager))
         assert CompanyUser.objects.managers().count() == 1
 
     def test_ticket_notifications_toggle_audits(self, supporter):
@@ -444,8 +469,14 @@ class TestPermissionsAndRevocation:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_revocations_of_the_last_two_managers_keep_one(company, manager, second_manager):
-    """Run the two revocations in two threads, each with its own connection and transaction."""
+@pytest.mark.parametrize("who_revokes", ["each other", "themselves"])
+def test_concurrent_revocations_of_the_last_two_managers_keep_one(
+    company, manager, second_manager, who_revokes
+):
+    """Run the two revocations in two threads, each with its own connection and transaction.
+
+    Revoking each other, the second finds its actor gone; leaving, the second is the last manager.
+    """
     from django.db import connection
 
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
@@ -461,14 +492,17 @@ def test_concurrent_revocations_of_the_last_two_managers_keep_one(company, manag
         try:
             barrier.wait()
             services.revoke_company_user(company_user=target, actor=actor)
-        except LastManagerError as exc:
+        except (LastManagerError, NotPermittedError) as exc:
             errors.append(exc)
         finally:
             thread_connection.close()
 
+    actors = {manager: second_manager, second_manager: manager}
+    if who_revokes == "themselves":
+        actors = {manager: manager, second_manager: second_manager}
     threads = [
-        threading.Thread(target=revoke, args=(second_manager, manager.user)),
-        threading.Thread(target=revoke, args=(manager, second_manager.user)),
+        threading.Thread(target=revoke, args=(target, CompanyUserActor(actor)))
+        for target, actor in actors.items()
     ]
     for thread in threads:
         thread.start()

@@ -106,6 +106,7 @@ def queued(monkeypatch):
     for module in (
         "addons.partner_api.grants",  # the first sync after provisioning
         "addons.access.tasks",  # enqueue_sync: the admin's "sync now", sync_access --enqueue
+        "addons.lifecycle.queue",  # reports to Heroku, rotations, lines in the app's log
     ):
         monkeypatch.setattr(f"{module}.async_task", record)
     return calls

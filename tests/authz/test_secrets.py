@@ -3,11 +3,13 @@ stored encrypted (or hashed) at rest.
 
 The secrets: resource access and refresh tokens, provisioning grant codes, the manifest password
 (and the Basic credentials made from it), the SSO salt (and the SSO tokens signed with it), the
-OAuth client secret and ticket intake tokens. The places that may show one, each to a permitted
-user only:
+OAuth client secret, ticket intake tokens, the add-on service's signing secret, and a resource's
+Logplex credentials (its log drain token, and the password in its log input URL). The places that
+may show one, each to a permitted user only:
 
 - the answer to POST /addons/<slug>/oauth-secret/ and /oauth-secret/reset/ (oauth_secrets): the
   OAuth client secret;
+- the answer to POST /addons/<slug>/service/secret/ (manage_manifests): a new signing secret;
 - the download of POST /addons/<slug>/manifest/export/ (manage_manifests): the manifest password
   and the SSO salt;
 - the output of `manage.py set_intake_token` (an operator at the shell): the new intake token.
@@ -42,7 +44,15 @@ from addons.heroku.client import PlatformClient, ResourceCredentials
 from addons.heroku.errors import HerokuAPIError
 from addons.heroku.fake import FakeHeroku
 from addons.heroku.oauth import OAuthClient
-from addons.models import Addon, AddonResource, PartnerAPICall, SyncRun
+from addons.lifecycle.signing import signed_headers
+from addons.models import (
+    Addon,
+    AddonResource,
+    AddonService,
+    LifecycleEvent,
+    PartnerAPICall,
+    SyncRun,
+)
 from tests.addons.partner_api.partner_api import Heroku, basic_auth, provision_body
 from tests.authz.world import (
     ACME_ACCESS_TOKEN,
@@ -50,12 +60,14 @@ from tests.authz.world import (
     ACME_INTAKE_TOKEN,
     ACME_OAUTH_CLIENT_SECRET,
     ACME_REFRESH_TOKEN,
+    ACME_SERVICE_SECRET,
     ACME_SSO_SALT,
     DASHBOARD_USER_EMAIL,
     DASHBOARD_USER_ID,
     RIVAL_API_PASSWORD,
     RIVAL_INTAKE_TOKEN,
     RIVAL_OAUTH_CLIENT_SECRET,
+    RIVAL_SERVICE_SECRET,
     RIVAL_SSO_SALT,
     build_world,
     sso_login_form,
@@ -64,6 +76,11 @@ from tests.authz.world import (
 GRANT_CODE = "SECRETgrantCodeAcme5Zt8Qm2Wv6Lp3Nx"
 FAILED_GRANT_CODE = "SECRETgrantCodeFailing4Rk9Dj1Hs7Bc"
 REFUSED_GRANT_CODE = "SECRETgrantCodeRefused8Yw3Tf6Gm2Ke"
+LOG_DRAIN_TOKEN = "SECRETlogDrainTokenAcme3Vr7Kq1Mz5Hs"
+LOG_INPUT_PASSWORD = "SECRETlogInputPasswordAcme8Tb2Wc4Np"
+# Logplex's input URL carries its credentials; nothing listens on this port, so the portal's line
+# fails to be written (recorded on the resource, never with the URL).
+LOG_INPUT_URL = f"https://token:{LOG_INPUT_PASSWORD}@127.0.0.1:9/logs"
 STATIC_SECRETS = {
     "acme access token": ACME_ACCESS_TOKEN,
     "acme refresh token": ACME_REFRESH_TOKEN,
@@ -79,6 +96,10 @@ STATIC_SECRETS = {
     "failed grant code": FAILED_GRANT_CODE,
     "refused grant code": REFUSED_GRANT_CODE,
     "acme Basic credentials": basic_auth("acme-marker-search", ACME_API_PASSWORD).split()[1],
+    "acme service signing secret": ACME_SERVICE_SECRET,
+    "rival service signing secret": RIVAL_SERVICE_SECRET,
+    "log drain token": LOG_DRAIN_TOKEN,
+    "log input password": LOG_INPUT_PASSWORD,
 }
 
 # Where a person could read something, in the order the flows below show them.
@@ -161,7 +182,13 @@ def provision(heroku, fake_heroku, code, *, client_secret=ACME_OAUTH_CLIENT_SECR
     """Provision a new resource of acme's add-on with the grant CODE; return (uuid, answer)."""
     resource_uuid, _ = fake_heroku.world.add_resource(plan="acme-marker-search:basic")
     fake_heroku.world.grants[code] = {"resource": resource_uuid, "client_secret": client_secret}
-    body = provision_body(resource_uuid, plan="acme-marker-search:basic", code=code)
+    body = provision_body(
+        resource_uuid,
+        plan="acme-marker-search:basic",
+        code=code,
+        log_drain_token=LOG_DRAIN_TOKEN,
+        log_input_url=LOG_INPUT_URL,
+    )
     return resource_uuid, heroku.provision(body)
 
 
@@ -260,6 +287,7 @@ class LeakScenario:
         seen.response(PARTNER_API, "provision, grant refused", response)
         response = self.heroku.change_plan(provisioned, "acme-marker-search:pro")
         seen.response(PARTNER_API, "plan change", response)
+        self.service_reports(provisioned)
         wrong = basic_auth("acme-marker-search", "wrong")
         response = self.heroku.change_plan(provisioned, "pro", authorization=wrong)
         seen.response(PARTNER_API, "wrong password", response)
@@ -275,6 +303,20 @@ class LeakScenario:
         out = io.StringIO()
         call_command("access_list", str(self.world.acme.resource.uuid), stdout=out)
         seen.add(COMMANDS, "access_list", out.getvalue())
+
+    def service_reports(self, resource_uuid) -> None:
+        """The add-on's service sets new config (signed with its secret, so it is pushed to
+        Heroku), then sends it again unsigned and signed with the rival's secret (401)."""
+        body = json.dumps({"config": {"ACME_MARKER_SEARCH_URL": "https://new.acme.example/x"}})
+        path = f"/lifecycle/resources/{resource_uuid}/config"
+        for where, secret in (
+            ("service config update", ACME_SERVICE_SECRET),
+            ("service report signed with another secret", RIVAL_SERVICE_SECRET),
+            ("service report unsigned", None),
+        ):
+            headers = signed_headers(secret, body.encode()) if secret else {}
+            response = Client().post(path, body, content_type="application/json", headers=headers)
+            self.search.response(PARTNER_API, where, response)
 
     def ticket_intake(self) -> None:
         """Open a ticket with acme's intake token and with rival's; escalated, so mail goes."""
@@ -348,6 +390,8 @@ class LeakScenario:
                     "oauth-secret/reset",
                     "marketing",
                     "plans",
+                    "service",
+                    "service/secret",
                 )
             ),
             "/tickets/",
@@ -363,7 +407,16 @@ class LeakScenario:
         """The operator's lists and the change page of every row that could hold a secret."""
         operator = Client()
         operator.force_login(self.world.operator)
-        for model in ("addon", "addonresource", "partnerapicall", "syncrun", "ticket"):
+        for model in (
+            "addon",
+            "addonresource",
+            "partnerapicall",
+            "syncrun",
+            "ticket",
+            "addonservice",
+            "lifecycleevent",
+            "credentialrotation",
+        ):
             response = operator.get(f"/admin/addons/{model}/")
             self.search.response(ADMIN_PAGES, f"admin {model} list", response)
         for model in ("notification", "auditevent", "company"):
@@ -374,6 +427,8 @@ class LeakScenario:
             ("addons/addonresource", AddonResource.objects.all()),
             ("addons/partnerapicall", PartnerAPICall.objects.all()),
             ("addons/syncrun", SyncRun.objects.all()),
+            ("addons/addonservice", AddonService.objects.all()),
+            ("addons/lifecycleevent", LifecycleEvent.objects.all()),
             ("accounts/notification", Notification.objects.all()),
             ("accounts/auditevent", AuditEvent.objects.all()),
         ):
@@ -391,6 +446,8 @@ class LeakScenario:
         self.search.response(PORTAL_PAGES, "password regenerated", response)
         response = self.manager.post(f"/addons/{slug}/oauth-secret/reset/")
         self.search.reveal("client secret reset", response)
+        response = self.manager.post(f"/addons/{slug}/service/secret/")
+        self.search.reveal("service secret generated", response)
 
     def collect_what_stays(self) -> None:
         """Emails, log records and the database; and every secret the flows handled."""
@@ -410,6 +467,7 @@ class LeakScenario:
             **STATIC_SECRETS,
             "new manifest password": addon.api_password,
             "new OAuth client secret": addon.oauth_client_secret,
+            "new service signing secret": AddonService.objects.get(addon=addon).signing_secret,
             "SSO token": self.sso_form["user_scoped_resource_token"],
             "legacy SSO token": self.sso_form["resource_token"],
             **{f"issued access token {t[:6]}": t for t in issued.tokens},
@@ -426,16 +484,21 @@ def leak_search(django_db_setup, django_db_blocker) -> LeakSearch:
         FakeHeroku() as fake,
         override_settings(HEROKU_API_URL=fake.url, HEROKU_ID_URL=fake.url, SYNC_CONCURRENCY=1),
         every_log_record() as logs,
-        transaction.atomic(),
     ):
         cache.clear()
         mail.outbox.clear()
         try:
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                world = build_world()
-            return LeakScenario(world, fake, logs).run()
+            with transaction.atomic():
+                try:
+                    with TestCase.captureOnCommitCallbacks(execute=True):
+                        world = build_world()
+                    return LeakScenario(world, fake, logs).run()
+                finally:
+                    transaction.set_rollback(True)
         finally:
-            transaction.set_rollback(True)
+            # Outside any test's database fixture (these tests use none), so leave no session
+            # behind: the test database cannot be dropped at the end while one is open.
+            connection.close()
             mail.outbox.clear()
             cache.clear()
 
@@ -453,6 +516,7 @@ def test_the_reveal_answers_show_their_secrets_uncached(leak_search):
         ("/addons/acme-marker-search/oauth-secret/", [ACME_OAUTH_CLIENT_SECRET]),
         ("/addons/acme-marker-search/manifest/export/", [ACME_API_PASSWORD, ACME_SSO_SALT]),
         ("client secret reset", []),
+        ("service secret generated", []),
     ):
         status, text, cache_control = revealed[where]
         assert status == 200, where
@@ -465,6 +529,10 @@ def test_the_flows_send_mail_issue_tokens_and_log_the_token_calls(leak_search):
     assert leak_search.emails_sent, "the flows send ticket emails"
     assert leak_search.tokens_issued, "the flows issued new tokens"
     assert any("oauth/token" in text for _, text in leak_search.shown[LOGS])
+    assert any(
+        where == "service config update" and '"id"' in text
+        for where, text in leak_search.shown[PARTNER_API]
+    ), "the service's signed report was accepted"
 
 
 SECRET_COLUMNS = {
@@ -498,6 +566,18 @@ def test_secrets_are_stored_encrypted_or_hashed(world):
         assert value not in stored
         assert Fernet(_key().encode()).decrypt(stored.encode()).decode() == value
         assert getattr(model.objects.get(pk=obj.pk), column) == value
+    AddonResource.objects.filter(pk=resource.pk).update(
+        log_drain_token=LOG_DRAIN_TOKEN, log_input_url=LOG_INPUT_URL
+    )
+    service = AddonService.objects.get(addon=world.acme.addon)
+    for model, obj, column, value in (
+        (AddonService, service, "signing_secret", ACME_SERVICE_SECRET),
+        (AddonResource, resource, "log_drain_token", LOG_DRAIN_TOKEN),
+        (AddonResource, resource, "log_input_url", LOG_INPUT_URL),
+    ):
+        stored = raw_column(model, column, obj.pk)
+        assert value not in stored and LOG_INPUT_PASSWORD not in stored
+        assert Fernet(_key().encode()).decrypt(stored.encode()).decode() == value
     stored_hash = raw_column(Addon, "intake_token_hash", world.acme.addon.pk)
     assert ACME_INTAKE_TOKEN not in stored_hash and len(stored_hash) == 64
     assert Addon.objects.get(pk=world.acme.addon.pk).intake_token_matches(ACME_INTAKE_TOKEN)

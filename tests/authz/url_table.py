@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.manifests import services as manifests
-from tests.authz.world import PASSWORD, ROLE_WITHOUT, World, sso_login_form
+from tests.authz.world import (
+    LIMITED_MANAGERS,
+    PASSWORD,
+    ROLE_WITHOUT,
+    USERS_AND_TICKETS_MANAGER,
+    USERS_MANAGER,
+    World,
+    sso_login_form,
+)
 
 # Roles ------------------------------------------------------------------------------------------
 ANONYMOUS = "anonymous"
@@ -22,10 +30,26 @@ MANAGER = "manager"  # every right at acme: the control that the page works at a
 OTHER_COMPANY_MANAGER = "other_company_manager"  # every right at rival, none at acme
 OPERATOR = "operator"  # is_staff superuser, nobody's company user
 WITHOUT = ROLE_WITHOUT  # Permission -> "without:<permission>": every right at acme but that one
+# Managers without the other rights: "manage company users" only, and that with support_tickets.
+LIMITED = (USERS_MANAGER, USERS_AND_TICKETS_MANAGER)
 # A Heroku user with a session from a real POST /sso/login to acme's resource: no portal login.
 SSO_USER = "sso_dashboard_user"
 
-ROLES = (ANONYMOUS, MANAGER, *WITHOUT.values(), OTHER_COMPANY_MANAGER, OPERATOR, SSO_USER)
+ROLES = (
+    ANONYMOUS,
+    MANAGER,
+    *WITHOUT.values(),
+    *LIMITED,
+    OTHER_COMPANY_MANAGER,
+    OPERATOR,
+    SSO_USER,
+)
+# The rights each company user of acme holds there.
+RIGHTS_AT_ACME = {
+    MANAGER: ALL_PERMISSIONS,
+    **{role: ALL_PERMISSIONS - {permission} for permission, role in WITHOUT.items()},
+    **LIMITED_MANAGERS,
+}
 
 
 # Answers ----------------------------------------------------------------------------------------
@@ -101,12 +125,20 @@ def by_role(default: Answer, **answers: Answer) -> dict[str, Answer]:
 
 def member_page(permission: Permission | None, ok: Answer) -> dict[str, Answer]:
     """A page of one of acme's objects: members only (404 for others), 403 without PERMISSION."""
-    answers = {role: ok for role in ROLES}
-    answers.update(
-        {ANONYMOUS: LOGIN, OTHER_COMPANY_MANAGER: NOT_FOUND, OPERATOR: NOT_FOUND, SSO_USER: LOGIN}
-    )
-    if permission is not None:
-        answers[WITHOUT[permission]] = FORBIDDEN
+    return granting(ok, permission, needs=frozenset())
+
+
+def granting(ok: Answer, permission: Permission | None, *, needs) -> dict[str, Answer]:
+    """A request to acme's page that needs PERMISSION, and that gives someone the rights NEEDS.
+
+    A company user may give only rights they hold: one who lacks PERMISSION, or any of NEEDS,
+    is refused with 403 (the Company tab's form says which right they lack).
+    """
+    answers = {ANONYMOUS: LOGIN, OTHER_COMPANY_MANAGER: NOT_FOUND, OPERATOR: NOT_FOUND}
+    answers[SSO_USER] = LOGIN
+    for role, rights in RIGHTS_AT_ACME.items():
+        needed = {permission} | set(needs) if permission is not None else set(needs)
+        answers[role] = ok if needed <= rights else FORBIDDEN
     return answers
 
 
@@ -125,6 +157,7 @@ def everyone(answer: Answer = OK) -> dict[str, Answer]:
     return by_role(answer)
 
 
+USERS = Permission.MANAGE_COMPANY_USERS
 acme_slug = lambda world: {"slug": "acme"}  # noqa: E731
 all_rights = sorted(p.value for p in ALL_PERMISSIONS)
 
@@ -275,16 +308,24 @@ PORTAL_ENTRIES = [
     ),
     Entry(
         "company/<slug:slug>/users/add/",
-        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        {
+            "GET": member_page(USERS, OK),
+            "POST": granting(ACME_TAB, USERS, needs={Permission.SUPPORT_TICKETS}),
+        },
         kwargs=acme_slug,
-        data=lambda world: {"email": world.outsider.email, "permissions": all_rights},
+        data=lambda world: {"email": world.outsider.email, "permissions": ["support_tickets"]},
+        note="adds someone with support_tickets: only a manager who holds it may",
     ),
     Entry(
         "company/<slug:slug>/users/<int:pk>/permissions/",
-        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        {
+            "GET": member_page(USERS, OK),
+            "POST": granting(ACME_TAB, USERS, needs={Permission.OAUTH_SECRETS}),
+        },
         kwargs=lambda world: {"slug": "acme", "pk": world.acme.target.pk},
         foreign_kwargs=lambda world: {"slug": "acme", "pk": world.rival.target.pk},
-        data=lambda world: {"permissions": all_rights},
+        data=lambda world: {"permissions": ["oauth_secrets", "support_tickets"]},
+        note="adds oauth_secrets to the target's support_tickets: only a manager who holds it may",
     ),
     Entry(
         "company/<slug:slug>/users/<int:pk>/revoke/",
@@ -304,9 +345,13 @@ PORTAL_ENTRIES = [
     ),
     Entry(
         "company/<slug:slug>/invitations/new/",
-        member_methods(Permission.MANAGE_COMPANY_USERS, post=ACME_TAB),
+        {
+            "GET": member_page(USERS, OK),
+            "POST": granting(ACME_TAB, USERS, needs=ALL_PERMISSIONS),
+        },
         kwargs=acme_slug,
         data=lambda world: {"email": "new-invitee@example.com", "permissions": all_rights},
+        note="invites someone with every right: only a manager who holds every right may",
     ),
     *[
         Entry(
@@ -339,6 +384,7 @@ PORTAL_ENTRIES = [
                 OK,
                 anonymous=LOGIN,
                 without__support_tickets=FORBIDDEN,
+                users_manager=FORBIDDEN,
                 operator=FORBIDDEN,
             )
         },
@@ -383,6 +429,19 @@ PORTAL_ENTRIES = [
         content_type="application/json",
         logs=("addons.PartnerAPICall",),
     ),
+    # The add-on service's API: a signature with the add-on's service secret, never a session ---
+    *[
+        Entry(
+            f"lifecycle/resources/<str:resource_uuid>/{report}",
+            {"GET": everyone(NOT_ALLOWED), "POST": everyone(UNAUTHORIZED)},
+            kwargs=lambda world: {"resource_uuid": str(world.acme.resource.uuid)},
+            data=lambda world: {"config": {"ACME_MARKER_SEARCH_URL": "https://session.example"}},
+            content_type="application/json",
+            note="signed with the add-on's service secret (timestamp, event id); a session, a "
+            "portal login or an SSO session is not a credential",
+        )
+        for report in ("provisioned", "deprovisioned", "credentials", "config")
+    ],
     # The add-on's settings pages ---------------------------------------------------------------
     Entry("addons/", {"GET": logged_in_page()}, note="lists the person's own companies' add-ons"),
     Entry(
@@ -469,6 +528,36 @@ PORTAL_ENTRIES = [
         member_methods(Permission.INSTALL_PLANS),
         kwargs=lambda w: {"slug": w.acme.addon.slug},
     ),
+    # The add-on lifecycle: its service's settings, and rotating a resource's credentials -------
+    Entry(
+        "addons/<slug:slug>/service/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS, post=redirect("/addons/acme-marker-search/service/")
+        ),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        data=lambda world: {"url": "https://service.acme.example/events"},
+    ),
+    Entry(
+        "addons/<slug:slug>/service/secret/",
+        member_methods(Permission.MANAGE_MANIFESTS, post=OK),
+        kwargs=lambda w: {"slug": w.acme.addon.slug},
+        note="the POST answer is the one page that shows a new signing secret (audited)",
+    ),
+    Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/rotate-credentials/",
+        member_methods(
+            Permission.MANAGE_MANIFESTS,
+            post=redirect("/addons/acme-marker-search/resources/"),
+        ),
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+    ),
 ]
 
 
@@ -493,6 +582,19 @@ SSO_ENTRIES = [
         discloses=("Acme Marker Search", "acme-marker-search"),
         note="a portal login is not an SSO session; an SSO session opens its own resource only; "
         "the page shows the add-on's and the resource's names to their Heroku user",
+    ),
+    Entry(
+        "dashboard/<uuid:resource_uuid>/rotate-credentials",
+        {
+            "GET": by_role(FORBIDDEN, sso_dashboard_user=OK),
+            "POST": by_role(FORBIDDEN, sso_dashboard_user=redirect("/dashboard/")),
+        },
+        kwargs=lambda world: {"resource_uuid": world.acme.resource.uuid},
+        foreign_kwargs=lambda world: {"resource_uuid": world.rival.resource.uuid},
+        foreign_role=SSO_USER,
+        foreign_answer=FORBIDDEN,
+        discloses=("Acme Marker Search", "acme-marker-search"),
+        note="the customer of the resource rotates its credentials (the app restarts)",
     ),
     Entry(
         "dashboard/<uuid:resource_uuid>/tickets/new",
@@ -535,6 +637,9 @@ OPERATOR_ADMIN_OVERRIDES = {
     "addons.addonresource": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.syncrun": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.partnerapicall": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.lifecycleevent": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.credentialrotation": {"add": FORBIDDEN, "delete": FORBIDDEN},
+    "addons.addonservice": {"add": FORBIDDEN, "delete": FORBIDDEN},
     "addons.ticket": {"delete": FORBIDDEN},
     "django_q.success": {"add": FORBIDDEN},
     "django_q.ormq": {"add": FORBIDDEN},
@@ -629,6 +734,16 @@ ADMIN_ENTRIES = [
         },
         kwargs=lambda world: {"object_id": world.acme.company.pk},
         data=lambda world: {"email": world.outsider.email, "permissions": all_rights},
+    ),
+    Entry(
+        "admin/accounts/companyuser/<int:object_id>/rights/",
+        {
+            "GET": admin_only(OK),
+            "POST": admin_only(redirect("/admin/accounts/company/")),
+        },
+        kwargs=lambda world: {"object_id": world.acme.target.pk},
+        data=lambda world: {"permissions": all_rights},
+        note="operators set anyone's rights but their own (only lowered) with the model permission",
     ),
     Entry(
         "admin/accounts/companyuser/<int:object_id>/revoke/",

@@ -15,7 +15,16 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Company, CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
-from addons.models import AccessGrant, Addon, AddonResource, Plan, Ticket
+from addons.models import (
+    AccessGrant,
+    Addon,
+    AddonResource,
+    AddonService,
+    CredentialRotation,
+    LifecycleEvent,
+    Plan,
+    Ticket,
+)
 from addons.tickets.services import TicketSource, open_ticket
 from tests.builders import sso_form
 
@@ -32,6 +41,8 @@ RIVAL_API_PASSWORD = "SECRETapiPasswordRival5Ng1Qe7Kz3Ph"
 RIVAL_SSO_SALT = "SECRETssoSaltRival8Tb4Cw2Xr6Jm9Lf"
 RIVAL_OAUTH_CLIENT_SECRET = "SECREToauthClientSecretRival1Vd5Gy"
 RIVAL_INTAKE_TOKEN = "SECRETintakeTokenRival7Hs3Mq9Wn2Ek"
+ACME_SERVICE_SECRET = "SECRETserviceSecretAcme5Jv8Nc3Qw6Rb"
+RIVAL_SERVICE_SECRET = "SECRETserviceSecretRival2Gd9Lx4Tm7Hk"
 
 # Strings that only acme's pages show: a page answered to anyone else must contain none of them.
 ACME_MARKERS = (
@@ -43,6 +54,16 @@ ACME_MARKERS = (
 )
 
 ROLE_WITHOUT = {p: f"without:{p.value}" for p in Permission}
+# Managers without the other rights: they may add and remove other company users, but give only
+# the rights they hold (issue 13).
+USERS_MANAGER = "users_manager"
+USERS_AND_TICKETS_MANAGER = "users_and_tickets_manager"
+LIMITED_MANAGERS = {
+    USERS_MANAGER: frozenset({Permission.MANAGE_COMPANY_USERS}),
+    USERS_AND_TICKETS_MANAGER: frozenset(
+        {Permission.MANAGE_COMPANY_USERS, Permission.SUPPORT_TICKETS}
+    ),
+}
 
 # The Heroku user on the access list of acme's resource, who logs in to its dashboard by SSO.
 DASHBOARD_USER_ID = "3c9e1f2a-7b4d-4e8a-9a1c-5d6f7e8a9b0c"
@@ -127,6 +148,10 @@ def _company(
         last_synced_at=timezone.now(),
         sync_status=AddonResource.SyncStatus.OK,
     )
+    # The add-on's service: its signing secret is set, its URL is not (no event leaves the test).
+    AddonService.objects.create(addon=addon, signing_secret=secrets["service_secret"])
+    LifecycleEvent.objects.create(resource=resource, step="provision", outcome="done")
+    CredentialRotation.objects.create(resource=resource, trigger="customer", status="retired")
     ticket = open_ticket(
         addon=addon,
         resource=resource,
@@ -139,7 +164,7 @@ def _company(
         company=company,
         email=f"invitee@{domain}",
         permissions={Permission.SUPPORT_TICKETS},
-        invited_by=manager.user,
+        actor=services.CompanyUserActor(manager),
     )
     return CompanyWorld(
         company=company,
@@ -170,6 +195,7 @@ def build_world() -> World:
             "intake_token": ACME_INTAKE_TOKEN,
             "access_token": ACME_ACCESS_TOKEN,
             "refresh_token": ACME_REFRESH_TOKEN,
+            "service_secret": ACME_SERVICE_SECRET,
         },
     )
     rival = _company(
@@ -184,6 +210,7 @@ def build_world() -> World:
             "sso_salt": RIVAL_SSO_SALT,
             "oauth_client_secret": RIVAL_OAUTH_CLIENT_SECRET,
             "intake_token": RIVAL_INTAKE_TOKEN,
+            "service_secret": RIVAL_SERVICE_SECRET,
         },
     )
     AccessGrant.objects.create(
@@ -216,6 +243,12 @@ def build_world() -> World:
             user=user,
             permissions=ALL_PERMISSIONS - {permission},
             added_by=acme.manager.user,
+        )
+        world.users[role] = user
+    for role, rights in LIMITED_MANAGERS.items():
+        user = _provider(f"{role.replace('_', '-')}@acme.example")
+        CompanyUser.objects.create(
+            company=acme.company, user=user, permissions=rights, added_by=acme.manager.user
         )
         world.users[role] = user
     return world

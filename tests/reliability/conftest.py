@@ -81,11 +81,12 @@ class Matrix:
         return self.world.expected_emails(uuid)
 
     def change_truth(self, uuids: list[str], tag: str) -> None:
-        """Add one collaborator to each of UUIDS and remove one person where a list has one."""
+        """Add one collaborator to each of UUIDS and remove one team member where a team has
+        more than one (a team keeps at least one)."""
         for uuid in uuids:
             self.world.add_collaborator(uuid, f"new-{tag}-{uuid[:8]}@example.com")
             app = self.world.app_of(uuid)
-            if app["team"] and self.world.team_members[app["team"]["id"]]:
+            if app["team"] and len(self.world.team_members[app["team"]["id"]]) > 1:
                 gone = self.world.team_members[app["team"]["id"]][0]["email"]
                 self.world.remove_member(uuid, gone)
 
@@ -101,7 +102,7 @@ class Matrix:
 
 def light_world(n: int, *, seed: int) -> World:
     """Return a world of N resources with short lists, so that 200 of them sync in seconds:
-    60% team apps (1 to 3 collaborators, 0 to 5 members), personal apps with 0 to 4
+    60% team apps (1 to 3 collaborators, 1 to 5 members), personal apps with 0 to 4
     collaborators besides the owner; resource 0 is a team app of BIG_LIST members."""
     rng = random.Random(seed)
     world = World()
@@ -112,7 +113,10 @@ def light_world(n: int, *, seed: int) -> World:
             members = [f"m{i}-{j:04}@example.com" for j in range(BIG_LIST)]
             world.add_resource(uuid, team=f"team-{i}", collaborators=collaborators, members=members)
         elif rng.random() < 0.6:
-            members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 5))]
+            # A team has at least one member, its admin (a list without one is refused).
+            members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 5))] or [
+                f"admin{i}@example.com"
+            ]
             world.add_resource(uuid, team=f"team-{i}", collaborators=collaborators, members=members)
         else:
             extra = collaborators[: rng.randint(0, 3)] + [f"x{i}@example.com"]

@@ -53,6 +53,9 @@ class HTTPFault:
     endpoint: Callable[[Matrix, str], str]
     fragment: str  # what the reported error must say
     delay: float | None = None
+    # A call that failed, or an answer refused because it cannot be true (pages that do not add
+    # up); either way the list stays as it was.
+    status: str = AddonResource.SyncStatus.FAILED
 
     def inject(self, matrix: Matrix, uuids: list[str]) -> None:
         extra = {"delay": self.delay} if self.delay is not None else {}
@@ -69,6 +72,7 @@ class RefusedRefresh:
 
     kind: str = "401+refresh"
     fragment: str = "OAuth token refresh: HTTP 401"
+    status: str = AddonResource.SyncStatus.FAILED
 
     def inject(self, matrix: Matrix, uuids: list[str]) -> None:
         for uuid in uuids:
@@ -91,7 +95,18 @@ FAULTS = [
     HTTPFault("reset", collaborators_path, "ConnectionError"),
     HTTPFault("timeout", addon_path, "ReadTimeout", delay=1.0),
     HTTPFault("malformed", app_path, "not JSON"),
-    HTTPFault("partial-no-next-range", collaborators_path, "without Next-Range"),
+    HTTPFault(
+        "partial-no-next-range",
+        collaborators_path,
+        "without Next-Range",
+        status=AddonResource.SyncStatus.REFUSED,
+    ),
+    HTTPFault(
+        "content-range-mismatch",
+        collaborators_path,
+        "has Content-Range",
+        status=AddonResource.SyncStatus.REFUSED,
+    ),
     HTTPFault("429", addon_path, "HTTP 429 rate_limit"),
     RefusedRefresh(),
 ]
@@ -128,7 +143,7 @@ def test_a_fault_leaves_faulted_lists_as_they_were_and_the_next_run_heals(
     assert run.failed == FAULTED and {f["uuid"] for f in run.failures} == set(faulted)
     assert not AccessChange.objects.filter(sync_run=run, resource__uuid__in=faulted).exists()
     for resource in AddonResource.objects.filter(uuid__in=faulted):
-        assert resource.sync_status == AddonResource.SyncStatus.FAILED
+        assert resource.sync_status == fault.status
         assert fault.fragment in resource.sync_error
         assert resource.sync_claimed_by == ""  # released: the next run may take it
         for secret in matrix.secrets_of(str(resource.uuid)):

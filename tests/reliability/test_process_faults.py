@@ -1,154 +1,49 @@
 """`manage.py sync_access` as a real process: killed with SIGKILL mid-run, and two at once.
 
-The processes run against a database of their own, migrated once per module: a temporary SQLite
-file, or, when DATABASE_URL is PostgreSQL, a throwaway database (as tests/smoke does), copied from
-a migrated template for each test. The fake Heroku serves in this process, with latency.
+Each test runs on a SQLite file and, when DATABASE_URL points at PostgreSQL, on a throwaway
+PostgreSQL database too (tests/sync_processes.py). The fake Heroku serves in this process, with
+latency.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-import uuid as uuidlib
 from collections import Counter
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from addons.heroku.fake import FakeHeroku
 from tests.production import BASE_DIR
 from tests.reliability.conftest import WORLD_SIZE, light_world, pick
-from tests.smoke.processes import _postgres_url, _server_connection
+from tests.sync_processes import (
+    KINDS,
+    FileDatabase,
+    copy_of,
+    migrated_template,
+    process_env,
+    seed,
+    sync,
+)
 
 pytestmark = pytest.mark.slow
 
-LEASE = 2  # SYNC_CLAIM_LEASE of the killed run, in seconds
 
-
-class FileDatabase:
-    """A database that processes share: its URL, and plain SQL to read what they wrote."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.postgres = url.startswith("postgres")
-
-    def execute(self, statement: str) -> list[tuple]:
-        if self.postgres:
-            with psycopg.connect(self.url, autocommit=True) as conn:
-                cursor = conn.execute(statement)
-                return cursor.fetchall() if cursor.description else []
-        with sqlite3.connect(urlsplit(self.url).path, timeout=20) as conn:
-            return conn.execute(statement).fetchall()
-
-    def lists(self) -> dict[str, set[tuple]]:
-        """Return every resource's stored list by uuid: {(email, sources, role)}."""
-        lists = {
-            str(uuidlib.UUID(str(uuid))): set()
-            for (uuid,) in self.execute("SELECT uuid FROM addons_addonresource")
-        }
-        rows = self.execute(
-            "SELECT r.uuid, g.email, g.sources, g.role FROM addons_accessgrant g "
-            "JOIN addons_addonresource r ON r.id = g.resource_id"
-        )
-        for uuid, email, sources, role in rows:
-            sources = json.loads(sources) if isinstance(sources, str) else sources
-            lists[str(uuidlib.UUID(str(uuid)))].add((email, tuple(sources), role))
-        return lists
-
-    def held_claims(self) -> int:
-        query = "SELECT COUNT(*) FROM addons_addonresource WHERE sync_claimed_by != ''"
-        return self.execute(query)[0][0]
-
-
-def process_env(database_url: str, fake_url: str = "http://127.0.0.1:9", **extra) -> dict:
-    return {
-        **os.environ,
-        "DEBUG": "true",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": database_url,
-        "HEROKU_API_URL": fake_url,
-        "HEROKU_ID_URL": fake_url,
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(BASE_DIR),
-        **extra,
-    }
-
-
-def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def sync(env: dict, *args: str) -> tuple[int, dict]:
-    result = manage(env, "sync_access", "--json", "--concurrency", "4", *args)
-    assert result.stdout, result.stderr
-    return result.returncode, json.loads(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory):
-    """A migrated, empty database to copy: (kind, location)."""
-    postgres = _postgres_url()
-    if postgres is None:
-        path = tmp_path_factory.mktemp("reliability") / "template.sqlite3"
-        result = manage(process_env(f"sqlite:///{path}"), "migrate", "--no-input")
-        assert result.returncode == 0, result.stderr
-        yield "sqlite", str(path)
-        return
-    name = f"portal_faults_{secrets.token_hex(4)}"
-    with _server_connection(postgres) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = urlsplit(postgres)._replace(path=f"/{name}").geturl()
-        result = manage(process_env(url), "migrate", "--no-input")
-        assert result.returncode == 0, result.stderr
-        yield "postgres", name
-    finally:
-        with _server_connection(postgres) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+@pytest.fixture(scope="module", params=KINDS)
+def template(request, tmp_path_factory):
+    """A migrated, empty database of each kind to copy: (kind, location)."""
+    with migrated_template(request.param, tmp_path_factory.mktemp("reliability")) as location:
+        yield request.param, location
 
 
 @pytest.fixture
-def database(migrated_template, tmp_path):
+def database(template, tmp_path):
     """A fresh copy of the migrated template for one test."""
-    kind, template = migrated_template
-    if kind == "sqlite":
-        path = tmp_path / "db.sqlite3"
-        shutil.copy(template, path)
-        yield FileDatabase(f"sqlite:///{path}")
-        return
-    postgres = _postgres_url()
-    name = f"{template}_{secrets.token_hex(2)}"
-    with _server_connection(postgres) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
-    try:
-        yield FileDatabase(urlsplit(postgres)._replace(path=f"/{name}").geturl())
-    finally:
-        with _server_connection(postgres) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with copy_of(*template, tmp_path) as database:
+        yield database
 
 
 @pytest.fixture
@@ -160,17 +55,7 @@ def synced_world(database, tmp_path):
     world = light_world(WORLD_SIZE, seed=21)
     with FakeHeroku(world, rate_limit=10**9) as fake:
         env = process_env(database.url, fake.url)
-        world_file = tmp_path / "world.json"
-        tokens = {grant["resource"]: token for token, grant in world.tokens.items()}
-        world_file.write_text(json.dumps([{"uuid": u, "token": tokens[u]} for u in world.addons]))
-        seed = subprocess.run(
-            [sys.executable, "bench/sync_bench.py", "--seed", str(world_file)],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert seed.returncode == 0, seed.stderr
+        seed(world, env, tmp_path)
         code, report = sync(env)
         assert (code, report["synced"]) == (0, WORLD_SIZE), report
         fake.reset_counters()
@@ -187,7 +72,7 @@ def assert_every_list_is_the_truth(database: FileDatabase, world) -> None:
         assert {email for email, _, _ in rows} == world.expected_emails(uuid), uuid
 
 
-def test_a_run_killed_mid_way_leaves_whole_lists_and_the_next_run_completes(synced_world, database):
+def test_a_run_killed_mid_way_leaves_whole_lists_and_blocks_nothing(synced_world, database):
     fake, env = synced_world
     world = fake.world
     uuids = list(world.addons)
@@ -196,10 +81,12 @@ def test_a_run_killed_mid_way_leaves_whole_lists_and_the_next_run_completes(sync
     before = database.lists()
     fake.latency = 0.03  # a resource takes a few round trips: the kill lands mid-run
 
+    # The killed run's claims hold for the default SYNC_CLAIM_LEASE (120 s), far longer than
+    # this test: only its death can free them.
     process = subprocess.Popen(
         [sys.executable, "manage.py", "sync_access", "--json", "--concurrency", "4"],
         cwd=BASE_DIR,
-        env={**env, "SYNC_CLAIM_LEASE": str(LEASE)},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -213,7 +100,6 @@ def test_a_run_killed_mid_way_leaves_whole_lists_and_the_next_run_completes(sync
     finally:
         process.kill()
         process.wait()
-    killed_at = time.monotonic()
     assert process.returncode == -signal.SIGKILL
 
     after = database.lists()
@@ -223,14 +109,14 @@ def test_a_run_killed_mid_way_leaves_whole_lists_and_the_next_run_completes(sync
         whole = after[uuid] == before[uuid]
         at_truth = {email for email, _, _ in after[uuid]} == world.expected_emails(uuid)
         assert whole or at_truth, f"{uuid}: partly written"
-    assert database.held_claims() > 0  # the killed run's claims are left behind...
-
-    time.sleep(max(0.0, killed_at + LEASE + 0.5 - time.monotonic()))  # ...until its lease ends
+    assert database.held_claims() > 0  # the killed run's claims are left behind, unexpired...
+    database.wait_until_no_run_lives()  # ...but its liveness lock is gone with it
     fake.latency = 0.0
+
     code, report = sync(env)
 
     assert (code, report["failed"], report["resources"]) == (0, 0, WORLD_SIZE), report
-    assert report["synced"] == WORLD_SIZE  # none skipped as "synced by another run"
+    assert (report["synced"], report["skipped"]) == (WORLD_SIZE, 0)  # none waited for a lease
     assert_every_list_is_the_truth(database, world)
     assert database.held_claims() == 0
 

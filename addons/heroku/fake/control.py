@@ -61,6 +61,23 @@ class ControlRoutes:
         tokens = {v["resource"]: k for k, v in self.fake.world.tokens.items()}
         return [{"uuid": u, "token": tokens.get(u)} for u in self.fake.world.addons]
 
+    def _control_writes(self, method, data):
+        """Every write to an add-on (config, actions) in order; only RESOURCE's when given."""
+        resource = data.get("resource")
+        with self.fake.lock:
+            return [w for w in self.fake.writes if resource in (None, w["resource"])]
+
+    def _control_addon(self, method, data):
+        """One add-on as the fake holds it: its JSON (state and all) and its config."""
+        world = self.fake.world
+        resource = data["resource"]
+        return {"addon": world.addons.get(resource), "config": world.config.get(resource, {})}
+
+    def _control_log_lines(self, method, data):
+        """Every line written to a log input URL, in order: {path, line}."""
+        with self.fake.lock:
+            return list(self.fake.log_lines)
+
     def _control_heroku_accounts(self, method, data):
         """Add a Heroku account that may log in to a web app: {email, verified?, name?}."""
         return self.fake.world.add_heroku_account(

@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from addons.heroku.fake.control import ControlRoutes
+from addons.heroku.fake.logplex import LogplexRoutes
 from addons.heroku.fake.oauth import OAuthRoutes
-from addons.heroku.fake.platform import PlatformRoutes
+from addons.heroku.fake.platform import PAGING_FAULTS, PlatformRoutes
 from addons.heroku.fake.world import Fault, World, new_id
 
 
@@ -38,6 +39,11 @@ class FakeHeroku:
         self.count = 0
         # Requests per path, kept even when RECORD is off (e.g. to check nothing is fetched twice).
         self.path_counts: Counter[str] = Counter()
+        # Every write to an add-on (config, actions), in order, kept even when RECORD is off: the
+        # lifecycle's tests assert what Heroku was told, in which order, how often.
+        self.writes: list[dict] = []
+        # Every line written to a log input URL (Logplex), with the path it was posted to.
+        self.log_lines: list[dict] = []
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.fake = self
@@ -81,6 +87,15 @@ class FakeHeroku:
         """Return the paths requested so far, in order."""
         return [path for _, path, _ in self.requests]
 
+    def record_write(self, method: str, path: str, resource: str, body) -> None:
+        with self.lock:
+            self.writes.append({"method": method, "path": path, "resource": resource, "body": body})
+
+    def writes_of(self, resource: str) -> list[str]:
+        """Return "METHOD path" of every write to RESOURCE so far, in order."""
+        with self.lock:
+            return [f"{w['method']} {w['path']}" for w in self.writes if w["resource"] == resource]
+
     def reset_counters(self) -> None:
         with self.lock:
             self.requests.clear()
@@ -104,8 +119,9 @@ class _Server(ThreadingHTTPServer):
     fake: FakeHeroku
 
 
-class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandler):
+class _Handler(PlatformRoutes, OAuthRoutes, LogplexRoutes, ControlRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    paging_fault = ""  # a fault of PAGING_FAULTS on this request's list, if any
     # Headers and body leave in one write (see `_send`) with Nagle off: otherwise the body waits
     # for the client's delayed ACK of the headers, adding ~40 ms to every keep-alive request.
     disable_nagle_algorithm = True
@@ -161,6 +177,7 @@ class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandle
         self._send(status, {"id": error_id, "message": message})
 
     def _dispatch(self, method: str):
+        self.paging_fault = ""
         path = self.path.split("?", 1)[0]
         body = self._body()
         fake = self.fake
@@ -178,6 +195,8 @@ class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandle
             return
         if path == "/oauth/token" and method == "POST":
             return self._oauth(body)
+        if path.startswith("/log-input/"):
+            return self._log_input(method, path, body)
         with fake.lock:
             fake.remaining -= 1
             exhausted = fake.remaining < 0
@@ -204,6 +223,9 @@ class _Handler(PlatformRoutes, OAuthRoutes, ControlRoutes, BaseHTTPRequestHandle
             return True
         if kind == "timeout":
             time.sleep(fault.delay)
+            return False
+        if kind in PAGING_FAULTS:
+            self.paging_fault = kind  # served by `_list`
             return False
         if kind == "malformed":
             self._send(200, raw=b'{"id": "truncated', headers={"ETag": '"broken"'})

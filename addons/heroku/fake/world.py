@@ -24,10 +24,13 @@ class Fault:
 
     kind: an HTTP status as a string ("500", "502", "503", "404", "429", "401", …), "reset"
     (close the connection without answering), "timeout" (answer after `delay` seconds),
-    "malformed" (200 with a body that is not JSON), or "partial-no-next-range" (206 without a
-    Next-Range header). `match` is a substring of the request path (or "" for every request);
-    `times` is how many requests it hits (None: until cleared); `retry_after`, when set, is sent
-    as the Retry-After header of an HTTP status fault.
+    "malformed" (200 with a body that is not JSON), "partial-no-next-range" (206 without a
+    Next-Range header), or a list whose pages do not add up: "pages-skip" (Next-Range starts
+    after an item the page did not hold), "pages-overlap" (the next page repeats this page's last
+    item), "content-range-mismatch" (Content-Range names another first item than the page's).
+    `match` is a substring of the request path (or "" for every request); `times` is how many
+    requests it hits (None: until cleared); `retry_after`, when set, is sent as the Retry-After
+    header of an HTTP status fault.
     """
 
     kind: str
@@ -53,6 +56,7 @@ class World:
     refresh_tokens: dict[str, dict] = field(default_factory=dict)  # refresh token -> {resource}
     grants: dict[str, dict] = field(default_factory=dict)  # code -> {resource, client_secret}
     users: dict[str, str] = field(default_factory=dict)  # lower-case email -> user id
+    config: dict[str, dict[str, str]] = field(default_factory=dict)  # resource uuid -> its config
     # Logging people in with their Heroku account (id.heroku.com's authorize page, GET /account).
     heroku_accounts: dict[str, dict] = field(default_factory=dict)  # lower-case email -> account
     oauth_clients: dict[str, dict] = field(default_factory=dict)  # client id -> {secret, redirect}
@@ -77,11 +81,13 @@ class World:
         members: list[str] | tuple[str, ...] = (),
         token: str | None = None,
         plan: str = "acme-search:basic",
+        state: str = "provisioned",
     ) -> tuple[str, str]:
         """Add an add-on resource on a new app; return (resource uuid, access token).
 
         A personal app (team=None) lists its owner among its collaborators, as Heroku does. A team
-        app lists the given collaborators; its team has the given members.
+        app lists the given collaborators; its team has the given members. STATE is the add-on's
+        (`provisioning` for one whose provisioning answered 202).
         """
         resource_uuid = str(resource_uuid or new_id())
         app_id = new_id()
@@ -110,16 +116,22 @@ class World:
             for email in people
         ]
         self.addons[resource_uuid] = {
-            "id": resource_uuid,
-            "name": f"acme-search-{resource_uuid[:8]}",
-            "app": {"id": app_id, "name": app_name},
+            "actions": [],
             "addon_service": {"id": new_id(), "name": plan.split(":")[0]},
-            "plan": {"id": new_id(), "name": plan},
-            "state": "provisioned",
+            "billing_entity": {"id": app_id, "name": app_name, "type": "app"},
+            "app": {"id": app_id, "name": app_name},
+            "billed_price": {"cents": 0, "contract": False, "unit": "month"},
             "config_vars": [],
             "created_at": ISO,
+            "id": resource_uuid,
+            "name": f"acme-search-{resource_uuid[:8]}",
+            "plan": {"id": new_id(), "name": plan},
+            "provider_id": resource_uuid,
+            "state": state,
             "updated_at": ISO,
+            "web_url": None,
         }
+        self.config[resource_uuid] = {}
         token = token or f"token-{resource_uuid}"
         self.tokens[token] = {"resource": resource_uuid, "expires": time.time() + TOKEN_TTL}
         return resource_uuid, token
@@ -174,6 +186,22 @@ class World:
 
     def remove_addon(self, resource_uuid: str) -> None:
         self.addons.pop(resource_uuid, None)
+
+    def update_config(self, resource_uuid: str, items: list[dict]) -> list[dict]:
+        """Apply a PATCH of RESOURCE's config (a null value removes the var); return the config."""
+        config = self.config.setdefault(resource_uuid, {})
+        for item in items:
+            if item["value"] is None:
+                config.pop(item["name"], None)
+            else:
+                config[item["name"]] = item["value"]
+        self.addons[resource_uuid]["config_vars"] = sorted(config)
+        return self.config_json(resource_uuid)
+
+    def config_json(self, resource_uuid: str) -> list[dict]:
+        """Return RESOURCE's config as the Platform API lists it (add-on-config objects)."""
+        config = self.config.get(resource_uuid, {})
+        return [{"name": name, "value": config[name]} for name in sorted(config)]
 
     def expected_emails(self, resource_uuid: str) -> set[str]:
         """Return the lower-cased emails that may use RESOURCE: the truth a sync must reach."""
@@ -232,7 +260,7 @@ class World:
 
     @classmethod
     def generate(cls, n: int, *, seed: int = 1, big: int = 2100) -> World:
-        """Return a world of N resources: 60% team apps with 5 to 40 collaborators and up to 200
+        """Return a world of N resources: 60% team apps with 5 to 40 collaborators and 1 to 200
         team members; resource 0 is a team app with a list of BIG people."""
         rng = random.Random(seed)
         world = cls()
@@ -248,7 +276,10 @@ class World:
                 )
             elif rng.random() < 0.6:
                 collaborators = [f"c{i}-{j}@example.com" for j in range(rng.randint(5, 40))]
-                members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 200))]
+                # A team has at least one member, its admin (a list without one is refused).
+                members = [f"m{i}-{j}@example.com" for j in range(rng.randint(0, 200))] or [
+                    f"admin{i}@example.com"
+                ]
                 world.add_resource(
                     resource_uuid, team=f"team-{i}", collaborators=collaborators, members=members
                 )

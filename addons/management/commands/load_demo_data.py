@@ -42,11 +42,13 @@ class Command(BaseCommand):
         company = Company.objects.filter(slug="acme").first()
         if company is None:
             company = services.create_company(name="Acme Add-ons", slug="acme", created_by=owner)
+        # The owner, who holds every right, adds the others as they would in the Company tab.
+        actor = services.CompanyUserActor(CompanyUser.objects.get(company=company, user=owner))
         for email, (name, permissions) in COMPANY_USERS.items():
             user = self._user(email, name)
             if not CompanyUser.objects.for_company(company).filter(user=user).exists():
                 services.add_company_user(
-                    company=company, email=email, permissions=permissions, added_by=owner
+                    company=company, email=email, permissions=permissions, actor=actor
                 )
 
         if not company.invitations.filter(email__iexact=INVITEE_EMAIL).pending().exists():
@@ -54,7 +56,7 @@ class Command(BaseCommand):
                 company=company,
                 email=INVITEE_EMAIL,
                 permissions={Permission.SUPPORT_TICKETS},
-                invited_by=owner,
+                actor=actor,
             )
 
         addon, _ = Addon.objects.get_or_create(

@@ -1,5 +1,6 @@
 """Reconcile add-on resources' access lists with the Heroku Platform API."""
 
+import argparse
 import json
 import uuid
 from contextlib import contextmanager
@@ -19,7 +20,11 @@ class Command(BaseCommand):
     help = (
         "Sync the user access lists of add-on resources with the Heroku Platform API. "
         "Without --resource, --addon or --stale, syncs every provisioned resource. "
-        "Exits 0 when every chosen resource synced, 1 when any failed, 2 on bad usage."
+        "A resource that another live run is syncing is skipped and listed with the run that "
+        "holds it (its id, host and pid); one held by a run that died is taken at once. "
+        "Exits 0 when every chosen resource synced, here or in the live run that holds it; "
+        "1 when any failed, was refused, or had its additions paused by the circuit breaker; "
+        "2 on bad usage."
     )
 
     def add_arguments(self, parser):
@@ -45,12 +50,10 @@ class Command(BaseCommand):
             action="store_true",
             help="Fetch and print the differences, but change no access list and record no run.",
         )
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help="Apply results that would otherwise be refused as suspicious (an empty list, "
-            "or more than SYNC_MAX_REMOVAL_SHARE of a list removed at once).",
-        )
+        # Gone: a complete answer from Heroku applies at once, and an answer that cannot be true
+        # is never applied. Kept, hidden, so that an old script's --force gets that said rather
+        # than argparse taking it for --force-color and syncing as if nothing had changed.
+        parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument(
             "--concurrency",
             type=int,
@@ -74,27 +77,34 @@ class Command(BaseCommand):
             "--json",
             action="store_true",
             help='Print one JSON object: {"resources", "synced", "failed", "unchanged", '
-            '"added", "removed", "failures": [{"uuid", "error"}]}.',
+            '"added", "removed", "failures": [{"uuid", "error"}], "skipped", '
+            '"skipped_resources": [{"uuid", "reason", "held_by": {"run", "host", "pid", '
+            '"claim"} or null}], "paused", "breaker": {"tripped", "additions_paused_by_run", '
+            '"lists_compared", "lists_shrunk"}}.',
         )
 
     def handle(self, *args, **options):
+        if options["force"]:
+            raise CommandError(
+                "--force is gone: a complete answer from Heroku now applies at once, removals "
+                "included, and an answer that cannot be true is never applied. See "
+                'docs/operations.md, "Keeping access lists fresh".',
+                returncode=BAD_USAGE,
+            )
         queryset = self.chosen_resources(options)
         if options["concurrency"] is not None and options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.", returncode=BAD_USAGE)
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be at least 1.", returncode=BAD_USAGE)
         if options["enqueue"]:
-            if options["dry_run"] or options["force"]:
-                raise CommandError(
-                    "--enqueue does not take --dry-run or --force.", returncode=BAD_USAGE
-                )
+            if options["dry_run"]:
+                raise CommandError("--enqueue does not take --dry-run.", returncode=BAD_USAGE)
             return self.enqueue(queryset, options)
         with self.progress_bar(queryset, show=not options["json"] and self.stdout.isatty()) as bar:
             report = sync_resources(
                 queryset,
                 trigger=SyncRun.Trigger.CRON,
                 dry_run=options["dry_run"],
-                force=options["force"],
                 concurrency=options["concurrency"],
                 on_outcome=bar,
             )
@@ -186,15 +196,21 @@ class Command(BaseCommand):
             ("removed", report.removed),
             ("failed", report.failed),
         ]
+        if report.paused:
+            rows.append(("of which additions paused", report.paused))
         if report.skipped:
-            rows.append(("skipped (synced by another run)", report.skipped))
+            rows.append(("skipped (another run's)", report.skipped))
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             self.stdout.write(f"{name:<{width}}  {value:>7}")
         for failure in report.failures:
             self.stdout.write(self.style.ERROR(f"{failure['uuid']}: {failure['error']}"))
+        for skipped in report.skipped_resources:
+            self.stdout.write(f"{skipped['uuid']}: skipped, {skipped['reason']}")
         duration = report.duration.total_seconds() if report.duration else 0
         message = f"{report.synced} of {report.synced + report.failed} resources synced"
+        if report.skipped:
+            message += f", {report.skipped} left to other runs"
         message += f" in {duration:.1f} s."
         self.stdout.write(self.style.SUCCESS(message) if report.ok else self.style.WARNING(message))
 

@@ -1,6 +1,6 @@
 """AccessDiff: how a fetched access list differs from the stored one (no database needed)."""
 
-from addons.access.apply import AccessDiff, StoredGrant
+from addons.access.compare import AccessDiff, StoredGrant
 from addons.heroku.client import COLLABORATOR, TEAM_MEMBER, Person
 
 

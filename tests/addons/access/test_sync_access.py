@@ -65,6 +65,15 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
         "added": len(expected_team) + 3,
         "removed": 0,
         "failures": [],
+        "skipped": 0,
+        "skipped_resources": [],
+        "paused": 0,
+        "breaker": {
+            "tripped": False,
+            "additions_paused_by_run": None,
+            "lists_compared": 2,
+            "lists_shrunk": 0,
+        },
     }
     assert emails(team_resource) == expected_team  # 1,203 people: paged in pages of 1000
     assert emails(personal_resource) == {"owner@example.com", "a@example.com", "b@example.com"}
@@ -175,34 +184,123 @@ def test_a_removal_upstream_is_recorded(fake_heroku, team_resource):
     assert change.sync_run == SyncRun.objects.first()  # the latest run
 
 
-def test_a_mass_removal_is_refused_unless_forced(fake_heroku, make_resource):
+def test_an_owner_removing_4_of_5_collaborators_removes_them_at_once(fake_heroku, make_resource):
+    team = [f"dev{i}@example.com" for i in range(4)]
+    resource = make_resource(owner="owner@example.com", collaborators=team)
+    assert sync_access()[0] == 0
+    assert len(emails(resource)) == 5
+    for email in team:
+        fake_heroku.world.remove_collaborator(str(resource.uuid), email)
+
+    code, report = sync_json()
+
+    assert (code, report["removed"], report["failures"]) == (0, 4, [])
+    assert emails(resource) == {"owner@example.com"}
+    resource.refresh_from_db()
+    assert (resource.sync_status, resource.sync_error) == (AddonResource.SyncStatus.OK, "")
+    assert set(
+        AccessChange.objects.filter(change="removed").values_list("email", flat=True)
+    ) == set(team)
+
+
+def test_a_team_losing_most_of_its_members_is_followed(fake_heroku, make_resource):
     members = [f"m{i}@example.com" for i in range(6)]
     resource = make_resource(team="t", collaborators=["lead@example.com"], members=members)
     assert sync_access()[0] == 0
-    for email in members[:4]:
+    for email in members[:5]:
         fake_heroku.world.remove_member(str(resource.uuid), email)
-    before = grant_rows(resource)
 
     code, report = sync_json()
-    assert code == 1 and "would remove 4 of 7" in report["failures"][0]["error"]
+
+    assert (code, report["removed"]) == (0, 5)
+    assert emails(resource) == {"lead@example.com", "m5@example.com"}
+
+
+def assert_refused(resource, before, report, fragment):
+    """Check that REPORT refused RESOURCE for FRAGMENT and left its list as BEFORE."""
+    (failure,) = report["failures"]
+    assert failure["uuid"] == str(resource.uuid) and fragment in failure["error"], failure
     assert grant_rows(resource) == before
     resource.refresh_from_db()
     assert resource.sync_status == AddonResource.SyncStatus.REFUSED
-
-    code, report = sync_json("--force")
-    assert code == 0 and report["removed"] == 4
-    assert emails(resource) == {"lead@example.com", "m4@example.com", "m5@example.com"}
+    assert fragment in resource.sync_error
 
 
-def test_an_empty_collaborator_list_of_a_personal_app_is_refused(fake_heroku, personal_resource):
+@pytest.mark.parametrize("team", [None, "t"], ids=["personal", "team"])
+def test_an_empty_list_is_refused(fake_heroku, make_resource, team):
+    people = ["owner@example.com", "c@example.com"]
+    members = ["m@example.com"] if team else []
+    resource = make_resource(team=team, collaborators=people, members=members)
     assert sync_access()[0] == 0
-    for email in ("owner@example.com", "a@example.com", "b@example.com"):
-        fake_heroku.world.remove_collaborator(str(personal_resource.uuid), email)
+    before = grant_rows(resource)
+    for email in people:
+        fake_heroku.world.remove_collaborator(str(resource.uuid), email)
+    for email in members:
+        fake_heroku.world.remove_member(str(resource.uuid), email)
+
     code, report = sync_json()
-    assert code == 1 and "no collaborators" in report["failures"][0]["error"]
+
+    assert code == 1
+    assert_refused(resource, before, report, "listed nobody who may use the app")
+
+
+def test_a_personal_app_listed_without_its_owner_is_refused(fake_heroku, personal_resource):
+    assert sync_access()[0] == 0
+    before = grant_rows(personal_resource)
+    fake_heroku.world.remove_collaborator(str(personal_resource.uuid), "owner@example.com")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(personal_resource, before, report, "without its owner owner@example.com")
+
+
+def test_the_owner_is_recognised_by_user_id_whatever_the_email(fake_heroku, personal_resource):
+    app = fake_heroku.world.app_of(str(personal_resource.uuid))
+    app["owner"]["email"] = "Former.Address@example.com"  # the account's email changed since
+    assert sync_json()[0] == 0
     assert len(emails(personal_resource)) == 3
-    assert sync_json("--force")[0] == 0
-    assert emails(personal_resource) == set()
+
+
+def test_a_team_app_whose_team_has_no_members_is_refused(fake_heroku, make_resource):
+    resource = make_resource(team="t", collaborators=["c@example.com"], members=["m@example.com"])
+    assert sync_access()[0] == 0
+    before = grant_rows(resource)
+    fake_heroku.world.remove_member(str(resource.uuid), "m@example.com")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(resource, before, report, "listed no members of the team t")
+
+
+@pytest.mark.parametrize(
+    "fault,fragment",
+    [
+        ("pages-skip", "the next page would not start where this one ends"),
+        ("pages-overlap", "the next page would not start where this one ends"),
+        ("content-range-mismatch", "has Content-Range"),
+        ("partial-no-next-range", "without Next-Range"),
+    ],
+)
+def test_pages_that_do_not_add_up_are_refused(fake_heroku, team_resource, fault, fragment):
+    assert sync_access()[0] == 0
+    fake_heroku.world.remove_member(str(team_resource.uuid), "member0001@example.com")
+    before = grant_rows(team_resource)
+    fake_heroku.inject(fault, match="/members")
+
+    code, report = sync_json()
+
+    assert code == 1
+    assert_refused(team_resource, before, report, fragment)
+    assert "refused: GET /teams/" in report["failures"][0]["error"]
+
+
+def test_force_is_gone_and_says_so(personal_resource):
+    with pytest.raises(CommandError, match="--force is gone") as caught:
+        call_command("sync_access", "--force", stdout=io.StringIO())
+    assert caught.value.returncode == 2
+    assert not SyncRun.objects.exists()
 
 
 def test_a_404_on_the_addon_marks_the_resource_deprovisioned(fake_heroku, personal_resource):
@@ -248,22 +346,55 @@ def test_an_expired_token_is_refreshed_and_stored_encrypted(fake_heroku, persona
     assert personal_resource.refresh_token not in raw_refresh
 
 
-def test_a_resource_claimed_by_another_run_is_not_synced_twice(
-    fake_heroku, team_resource, personal_resource
+def test_a_resource_held_by_a_live_run_is_skipped_and_reported_with_its_holder(
+    fake_heroku, team_resource, personal_resource, live_run
 ):
-    AddonResource.objects.filter(pk=team_resource.pk).update(
-        sync_claimed_by="another-run", sync_claimed_until=timezone.now() + claim_lease()
-    )
-    code, out = sync_access()
-    assert code == 0 and "skipped" in out
+    live_run.claim([team_resource.pk], free_before=timezone.now())
+    holder = SyncRun.objects.get(claim_id=live_run.claim_id)
+
+    code, report = sync_json()
+
+    assert code == 0  # held by a live run: synced there, not failed here
+    assert (report["synced"], report["resources"], report["skipped"]) == (1, 1, 1)
+    (skipped,) = report["skipped_resources"]
+    assert skipped == {
+        "uuid": str(team_resource.uuid),
+        "reason": f"held by run {holder.pk} on worker-2 (pid 4242)",
+        "held_by": {"run": holder.pk, "host": "worker-2", "pid": 4242, "claim": live_run.claim_id},
+    }
     assert not any(str(team_resource.uuid) in path for path in fake_heroku.paths())
     assert emails(team_resource) == set()
+    run = SyncRun.objects.exclude(pk=holder.pk).get()
+    assert (run.synced, run.skipped, run.skipped_resources) == (1, 1, [skipped])
 
-    # A lease whose run died expires, and the next run takes the resource.
+    code, out = sync_access()
+    assert f"{team_resource.uuid}: skipped, held by run {holder.pk} on worker-2" in out
+    assert "1 of 1 resources synced, 1 left to other runs" in out
+
+
+def test_a_claim_of_a_run_that_died_is_taken_at_once(fake_heroku, team_resource, live_run):
+    live_run.claim([team_resource.pk], free_before=timezone.now())
+    live_run.liveness.release()  # what the operating system or PostgreSQL does when it dies
+    team_resource.refresh_from_db()
+    assert team_resource.sync_claimed_until > timezone.now() + claim_lease() / 2  # lease unexpired
+
+    code, report = sync_json()
+
+    assert (code, report["synced"], report["skipped"]) == (0, 1, 0)
+    assert emails(team_resource)
+    team_resource.refresh_from_db()
+    assert team_resource.sync_claimed_by == ""
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_though_its_run_lives(
+    fake_heroku, team_resource, live_run
+):
+    # A live run renews its claims; one whose lease ran out is hung, and others may go on.
+    live_run.claim([team_resource.pk], free_before=timezone.now())
     AddonResource.objects.filter(pk=team_resource.pk).update(
         sync_claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    assert sync_access()[0] == 0
+    assert sync_json()[1]["synced"] == 1
     assert emails(team_resource)
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django_q.models import Schedule
 
 from accounts.schedules import ensure_schedules
-from addons.access.checks import check_sync_interval
+from addons.access.checks import check_sync_breaker, check_sync_interval
 from addons.access.sync import sync_resource
 from addons.models import AccessGrant, Addon, AddonResource
 from addons.schedules import addon_schedules
@@ -48,6 +48,24 @@ def test_sync_interval_check(settings, interval, session_age, ids):
     settings.SYNC_INTERVAL = interval
     settings.SSO_SESSION_AGE = session_age
     assert [warning.id for warning in check_sync_interval(None)] == ids
+
+
+@pytest.mark.parametrize(
+    "share,min_lists,hold,ids",
+    [
+        (0.5, 20, 1800, []),
+        (1.0, 1, 0, []),
+        (1.5, 20, 1800, ["addons.E001"]),
+        (-0.1, 20, 1800, ["addons.E001"]),
+        (0.5, 0, 1800, ["addons.E002"]),
+        (0.5, 20, -1, ["addons.E003"]),
+    ],
+)
+def test_sync_breaker_check(settings, share, min_lists, hold, ids):
+    settings.SYNC_BREAKER_SHARE = share
+    settings.SYNC_BREAKER_MIN_LISTS = min_lists
+    settings.SYNC_BREAKER_HOLD = hold
+    assert [error.id for error in check_sync_breaker(None)] == ids
 
 
 def raw_column(model, column, pk):

@@ -7,7 +7,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from addons.access.claims import claim_lease
 from addons.access.sync import Status, sync_resources
 from addons.models import AddonResource
 
@@ -22,12 +21,10 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def resource_held_by_another_run(make_resource):
-    """A resource that another run has claimed: a sync skips it."""
+def resource_held_by_another_run(make_resource, live_run):
+    """A resource that another live run has claimed: a sync skips it."""
     resource = make_resource(collaborators=["held@example.com"])
-    AddonResource.objects.filter(pk=resource.pk).update(
-        sync_claimed_by="another-run", sync_claimed_until=timezone.now() + claim_lease()
-    )
+    live_run.claim([resource.pk], free_before=timezone.now())
     return resource
 
 

@@ -1,11 +1,13 @@
 """The sync parts of the admin: resource list, resource page, sync-now action, sync runs."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from addons.access.tasks import SYNC_CHUNK_TASK, sync_chunk_task
@@ -220,3 +222,54 @@ def test_resources_and_sync_runs_are_view_only(operator_client, synced_resource)
     delete = reverse("admin:addons_syncrun_delete", args=[run.pk])
     assert operator_client.post(delete, {"post": "yes"}).status_code == 403
     assert SyncRun.objects.filter(pk=run.pk).exists()
+
+
+def notices(response) -> list[str]:
+    """Return the admin's messages shown on RESPONSE."""
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "page", ["admin:addons_addonresource_changelist", "admin:addons_syncrun_changelist"]
+)
+def test_the_sync_pages_show_no_notice_when_all_is_well(operator_client, synced_resource, page):
+    assert notices(operator_client.get(reverse(page))) == []
+
+
+@pytest.mark.parametrize(
+    "page", ["admin:addons_addonresource_changelist", "admin:addons_syncrun_changelist"]
+)
+def test_the_sync_pages_warn_of_an_open_breaker_paused_and_refused_lists(
+    operator_client, make_resource, page
+):
+    run = SyncRun.objects.create(
+        trigger="cron",
+        breaker_tripped_at=timezone.now(),
+        lists_compared=40,
+        lists_shrunk=31,
+        paused=12,
+    )
+    paused, refused, _ = make_resource(), make_resource(), make_resource()
+    AddonResource.objects.filter(pk=paused.pk).update(sync_status=AddonResource.SyncStatus.PAUSED)
+    AddonResource.objects.filter(pk=refused.pk).update(sync_status=AddonResource.SyncStatus.REFUSED)
+
+    response = operator_client.get(reverse(page))
+
+    breaker, waiting, impossible = notices(response)
+    assert "The circuit breaker pauses additions to access lists until" in breaker
+    assert f"sync run {run.pk} found 31 of the 40 lists it compared shrinking at once" in breaker
+    assert "Removals still apply" in breaker
+    assert waiting.startswith("1 resource wait for additions the circuit breaker paused")
+    assert impossible.startswith("Heroku's answer for 1 resource cannot be true")
+    if page == "admin:addons_syncrun_changelist":
+        assert "tripped: 31 of 40 lists shrank" in strip_tags(response.content.decode())
+        assert "12 paused" in response.content.decode()
+
+
+def test_a_breaker_past_its_hold_is_no_longer_announced(operator_client, settings, db):
+    SyncRun.objects.create(
+        trigger="cron",
+        breaker_tripped_at=timezone.now() - timedelta(seconds=settings.SYNC_BREAKER_HOLD + 1),
+    )
+    response = operator_client.get(reverse("admin:addons_syncrun_changelist"))
+    assert notices(response) == []

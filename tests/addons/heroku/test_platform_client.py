@@ -19,6 +19,7 @@ from addons.heroku.errors import (
     AddonGone,
     MalformedResponse,
     NotFound,
+    PagesDoNotAddUp,
     TokenRejected,
 )
 from addons.heroku.pacing import MAX_SPACING
@@ -59,8 +60,10 @@ def addon_json():
     return {"id": UUID, "app": {"id": APP, "name": "my-app"}, "state": "provisioned"}
 
 
-def collaborator(email, role="collaborator"):
-    return {"user": {"email": email, "id": f"id-{email}"}, "role": role}
+def collaborator(email, role="collaborator", id=None):
+    """A collaborator as Heroku lists it; its `id` (the field the list is paged by) is its email
+    unless given."""
+    return {"id": id or email, "user": {"email": email, "id": f"id-{email}"}, "role": role}
 
 
 def assert_no_secret(exc):
@@ -90,8 +93,12 @@ def test_sends_heroku_headers_and_a_timeout(api, platform_client, credentials):
 
 def test_follows_206_and_next_range_to_the_end(api, platform_client, credentials):
     url = f"{API}/apps/{APP}/collaborators"
-    ranges = ["id ..; max=1000", "id ]b..; max=1000", "id ]c..; max=1000"]
-    pages = [[collaborator("a@x.io")], [collaborator("b@x.io")], [collaborator("C@x.io")]]
+    ranges = ["id ..; max=1000", "id ]a..; max=1000", "id ]b..; max=1000"]
+    pages = [
+        [collaborator("a@x.io", id="a")],
+        [collaborator("b@x.io", id="b")],
+        [collaborator("C@x.io", id="c")],
+    ]
     for i, (range_, page) in enumerate(zip(ranges, pages, strict=True)):
         last = i == len(pages) - 1
         api.get(
@@ -123,10 +130,115 @@ def test_206_without_next_range_is_an_error(api, platform_client, credentials):
 
 def test_a_repeating_next_range_is_an_error_not_a_loop(api, platform_client, credentials):
     url = f"{API}/apps/{APP}/collaborators"
-    api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
-    api.get(url, json=[], status=206, headers={"Next-Range": "id ]a..; max=1000"})
-    with pytest.raises(MalformedResponse, match="repeats"):
+    page = [collaborator("a@x.io", id="a")]
+    api.get(url, json=page, status=206, headers={"Next-Range": "id ]a..; max=1000"})
+    api.get(url, json=page, status=206, headers={"Next-Range": "id ]a..; max=1000"})
+    with pytest.raises(PagesDoNotAddUp, match="repeats"):
         platform_client.fetch_collaborators(APP, credentials=credentials)
+
+
+def page_of(*ids, status=206, next_range=None, content_range=None):
+    """A page of collaborators with these IDS, its status and its paging headers."""
+    headers = {}
+    if next_range is None and status == 206:
+        next_range = f"id ]{ids[-1]}..; max=1000"
+    if next_range:
+        headers["Next-Range"] = next_range
+    if content_range is None and ids:
+        content_range = f"id {ids[0]}..{ids[-1]}; max=1000"
+    if content_range:
+        headers["Content-Range"] = content_range
+    return {
+        "json": [collaborator(f"{i}@x.io", id=i) for i in ids],
+        "status": status,
+        "headers": headers,
+    }
+
+
+@pytest.mark.parametrize(
+    "pages,fragment",
+    [
+        # The next page would start after "c", but this one ended at "b": "c" would be skipped.
+        (
+            [page_of("a", "b", next_range="id ]c..; max=1000")],
+            "ends at 'b' but names Next-Range 'id ]c..; max=1000'",
+        ),
+        # The next page starts at "b" itself (no "]"): it would repeat it.
+        (
+            [page_of("a", "b", next_range="id b..; max=1000")],
+            "ends at 'b' but names Next-Range",
+        ),
+        # Next-Range on another field than the list is paged by.
+        (
+            [page_of("a", next_range="email ]a..; max=1000")],
+            "names Next-Range 'email ]a..; max=1000'",
+        ),
+        # The second page holds an item the first one held.
+        ([page_of("a", "b"), page_of("b", "c", status=200)], "overlaps the pages before it"),
+        # Content-Range says the page starts elsewhere than its first item.
+        ([page_of("a", "b", status=200, content_range="id 0..b; max=1000")], "has Content-Range"),
+        (
+            [page_of("a", "b", status=200, content_range="email a..b; max=1000")],
+            "not a range of id",
+        ),
+        # A truncated page with nothing in it.
+        (
+            [page_of(status=206, next_range="id ]a..; max=1000")],
+            "206 Partial Content with no items",
+        ),
+        # An item without the field the pages are ranged by.
+        (
+            [
+                {
+                    "json": [{"user": {"email": "a@x.io"}}],
+                    "status": 206,
+                    "headers": {"Next-Range": "id ]a..; max=1000"},
+                }
+            ],
+            "without id",
+        ),
+    ],
+    ids=[
+        "skip",
+        "inclusive",
+        "field",
+        "overlap",
+        "content-range",
+        "content-range-field",
+        "empty-206",
+        "no-id",
+    ],
+)
+def test_pages_that_do_not_add_up_are_refused(api, platform_client, credentials, pages, fragment):
+    url = f"{API}/apps/{APP}/collaborators"
+    for page in pages:
+        api.get(url, **page)
+    with pytest.raises(PagesDoNotAddUp) as caught:
+        platform_client.fetch_collaborators(APP, credentials=credentials)
+    assert fragment in str(caught.value)
+    assert str(caught.value).startswith(f"GET /apps/{APP}/collaborators: page ")
+
+
+def test_a_page_larger_than_the_max_asked_is_refused(api, platform_client, credentials):
+    ids = [f"{i:04}" for i in range(1001)]
+    api.get(f"{API}/apps/{APP}/collaborators", **page_of(*ids, status=200))
+    with pytest.raises(PagesDoNotAddUp, match="holds 1001 items, more than the max=1000"):
+        platform_client.fetch_collaborators(APP, credentials=credentials)
+
+
+def test_consistent_pages_with_content_ranges_add_up(api, platform_client, credentials):
+    url = f"{API}/apps/{APP}/collaborators"
+    api.get(url, **page_of("a", "b"))
+    api.get(url, **page_of("c", status=200))
+    people = platform_client.fetch_collaborators(APP, credentials=credentials)
+    assert [p.email for p in people] == ["a@x.io", "b@x.io", "c@x.io"]
+
+
+def test_a_single_page_without_paging_headers_needs_no_range_field(
+    api, platform_client, credentials
+):
+    api.get(f"{API}/apps/{APP}/collaborators", json=[{"user": {"email": "a@x.io"}}])
+    assert len(platform_client.fetch_collaborators(APP, credentials=credentials)) == 1
 
 
 def test_stores_the_etag_and_reuses_the_body_on_304(api, platform_client, credentials):
@@ -150,7 +262,7 @@ def test_a_304_page_keeps_its_stored_next_range(api, platform_client, credential
     cache = ResponseCache(
         {
             f"/apps/{APP}/collaborators {first_page}": StoredResponse(
-                '"p1"', '[{"user": {"email": "a@x.io"}}]', 206, "id ]a..; max=1000"
+                '"p1"', '[{"id": "a", "user": {"email": "a@x.io"}}]', 206, "id ]a..; max=1000"
             )
         }
     )

@@ -45,7 +45,10 @@ def provision_body(resource_uuid, *, plan="acme-search:basic", code=None, **extr
         "oauth_grant": None
         if code is None
         else {"code": code, "expires_at": "2099-01-01T00:00:00Z", "type": "authorization_code"},
-        "log_input_url": "https://token:secret@1.us.logplex.io/logs",
+        # Logplex's input, played by a loopback port nothing listens on: the portal writes a line
+        # there after provisioning, and no test may reach the network (a test that wants the
+        # line points this at the fake Heroku's /log-input/).
+        "log_input_url": "https://token:secret@127.0.0.1:9/logs",
         "log_drain_token": "d.01234567-89ab-cdef-0123-456789abcdef",
         "an_unknown_field": {"is": "valid"},
     }

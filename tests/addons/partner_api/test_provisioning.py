@@ -67,8 +67,15 @@ def test_provision_exchanges_the_grant_and_stores_tokens_encrypted(
         timeout=5,
     )
     assert answer.status_code == 200
-    # The first access-list sync is left to the background.
-    assert queued == [("addons.access.tasks.sync_resource_task", resource.pk)]
+    # The first access-list sync and the line in the app's log are left to the background.
+    assert queued == [
+        ("addons.access.tasks.sync_resource_task", resource.pk),
+        (
+            "addons.lifecycle.tasks.write_log_line_task",
+            resource.pk,
+            "Acme Search is provisioned on the basic plan.",
+        ),
+    ]
     call = PartnerAPICall.objects.get()
     assert (call.method, call.status_code, call.addon) == ("POST", 200, resource.addon)
     assert call.resource_uuid == str(heroku_resource)
@@ -347,7 +354,9 @@ def test_failed_grant_exchange_answers_fast_and_is_retried_in_the_background(
     assert resource.grant_code == grant_code
     assert grant_code not in raw_column(resource, "grant_code")
     assert not resource.access_token
-    assert queued == []
+    # No access-list sync without tokens; only the line in the app's log is queued.
+    assert [task[0] for task in queued] == ["addons.lifecycle.tasks.write_log_line_task"]
+    queued.clear()
     assert "retry scheduled" in PartnerAPICall.objects.get().outcome
     retry = Schedule.objects.get(func="addons.partner_api.grants.retry_grant_exchange")
     assert retry.next_run > resource.updated_at

@@ -1,12 +1,17 @@
 """The SSO access decision: the stored list, the re-fetch from Heroku (the loopback fake), and the
 grace period when Heroku cannot be reached."""
 
+import io
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from addons.access.sync import sync_resource
 from addons.models import AccessGrant, AddonResource, SyncRun
 from addons.sso.services import find_grant
 from addons.sso.sessions import SESSION_KEY
@@ -27,12 +32,28 @@ def age_list(resource, seconds):
     resource.refresh_from_db()
 
 
-def log_in(client, fake_heroku, resource, email):
-    return client.post(LOGIN, sso_form(resource, email=email, user_id=user_id(fake_heroku, email)))
+def log_in(client, fake_heroku, resource, email, *, timestamp=None):
+    form = sso_form(resource, email=email, user_id=user_id(fake_heroku, email), timestamp=timestamp)
+    return client.post(LOGIN, form)
+
+
+def a_while_ago():
+    """A timestamp (still valid) that makes a person's second login a new token, not a replay."""
+    return int(time.time()) - 30
 
 
 def user_id(fake_heroku, email):
     return fake_heroku.world.user_id(email)
+
+
+def dashboard_url(resource):
+    return reverse("addons:dashboard", args=[resource.uuid])
+
+
+@pytest.fixture
+def client_factory():
+    """Return a function that opens a new browser (a test client with cookies of its own)."""
+    return Client
 
 
 def sso_runs():
@@ -111,7 +132,7 @@ def test_upstream_failure_within_grace_still_denies_someone_not_on_the_stored_li
     fake_heroku.inject("503")
     response = log_in(client, fake_heroku, synced_resource, NEWCOMER)
     assert response.status_code == 403
-    assert "could not be reached" in response.content.decode()
+    assert "current list could not be obtained" in response.content.decode()
 
 
 def test_upstream_failure_after_the_grace_period_denies(
@@ -194,3 +215,109 @@ def test_the_email_matches_a_grant_without_a_user_id(resource):
 def test_the_email_of_a_grant_bound_to_another_user_does_not_match(resource):
     AccessGrant.objects.create(resource=resource, email="dev@example.com", heroku_user_id="u2")
     assert find_grant(resource, user_id="u1", email="dev@example.com") is None
+
+
+# Removals on Heroku, and answers that cannot be true ------------------------------------------
+TEAM = [f"dev{i}@example.com" for i in range(4)]
+OWNER = "owner@example.com"
+
+
+@pytest.fixture
+def five_person_app(fake_heroku, make_resource):
+    """A personal app of OWNER with the four collaborators TEAM, its list synced just now."""
+    resource = make_resource(app_name="five-app", owner=OWNER, collaborators=TEAM)
+    assert sync_resource(resource, trigger=SyncRun.Trigger.CRON).ok
+    return resource
+
+
+def test_people_the_owner_removes_lose_the_dashboard_after_the_next_sync(
+    client_factory, fake_heroku, five_person_app
+):
+    resource = five_person_app
+    sessions = {email: client_factory() for email in [OWNER, *TEAM]}
+    for email, browser in sessions.items():
+        assert log_in(browser, fake_heroku, resource, email).status_code == 302, email
+        assert browser.get(dashboard_url(resource)).status_code == 200
+    for email in TEAM:
+        fake_heroku.world.remove_collaborator(str(resource.uuid), email)
+
+    call_command("sync_access", stdout=io.StringIO())  # the next sync: cron or the schedule
+
+    assert set(resource.grants.values_list("email", flat=True)) == {OWNER}
+    for email in TEAM:
+        response = sessions[email].get(dashboard_url(resource))
+        assert response.status_code == 403, email
+        assert "no longer a collaborator or team member" in response.content.decode()
+        again = log_in(client_factory(), fake_heroku, resource, email, timestamp=a_while_ago())
+        assert again.status_code == 403, email
+        assert "not a collaborator or team member of the app five-app" in again.content.decode()
+    assert sessions[OWNER].get(dashboard_url(resource)).status_code == 200
+    owner_again = log_in(client_factory(), fake_heroku, resource, OWNER, timestamp=a_while_ago())
+    assert owner_again.status_code == 302
+
+
+def test_an_answer_without_the_owner_is_refused_and_the_stored_list_decides_within_grace(
+    client_factory, fake_heroku, five_person_app, settings
+):
+    resource = five_person_app
+    settings.SSO_STALE_GRACE = 3600
+    fake_heroku.world.remove_collaborator(str(resource.uuid), OWNER)  # impossible upstream
+    age_list(resource, 600)
+
+    assert log_in(client_factory(), fake_heroku, resource, OWNER).status_code == 302
+    assert log_in(client_factory(), fake_heroku, resource, TEAM[0]).status_code == 302
+
+    resource.refresh_from_db()
+    assert resource.sync_status == AddonResource.SyncStatus.REFUSED
+    assert "without its owner owner@example.com" in resource.sync_error
+    assert resource.grants.filter(email=OWNER).exists()  # the stored list is untouched
+    run = SyncRun.objects.filter(trigger=SyncRun.Trigger.SSO).first()
+    assert "without its owner" in run.failures[0]["error"]  # what operators see
+
+
+def test_after_the_grace_an_impossible_answer_means_access_cannot_be_confirmed_until_it_heals(
+    client_factory, fake_heroku, five_person_app, settings
+):
+    resource = five_person_app
+    settings.SSO_STALE_GRACE = 3600
+    fake_heroku.world.remove_collaborator(str(resource.uuid), OWNER)
+    age_list(resource, 3601)
+
+    refused = log_in(client_factory(), fake_heroku, resource, OWNER)
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "could not confirm" in page and "try again in a few minutes" in page
+    assert "not a collaborator" not in page  # nobody is told they were removed
+
+    fake_heroku.world.add_collaborator(str(resource.uuid), OWNER)  # Heroku answers sanely again
+    healed = log_in(client_factory(), fake_heroku, resource, OWNER, timestamp=a_while_ago())
+    assert healed.status_code == 302
+    resource.refresh_from_db()
+    assert resource.sync_status == AddonResource.SyncStatus.OK  # no operator action was needed
+
+
+def test_while_the_breaker_pauses_additions_newcomers_wait_and_removals_still_apply(
+    client_factory, fake_heroku, synced_resource
+):
+    SyncRun.objects.create(
+        trigger=SyncRun.Trigger.CRON,
+        breaker_tripped_at=timezone.now(),
+        lists_compared=40,
+        lists_shrunk=30,
+    )
+    fake_heroku.world.add_collaborator(str(synced_resource.uuid), NEWCOMER)
+    fake_heroku.world.remove_collaborator(str(synced_resource.uuid), "b@example.com")
+
+    newcomer = log_in(client_factory(), fake_heroku, synced_resource, NEWCOMER)
+
+    assert newcomer.status_code == 403
+    page = newcomer.content.decode()
+    assert "New access to add-ons is on hold" in page and "try again later" in page
+    synced_resource.refresh_from_db()
+    assert synced_resource.sync_status == AddonResource.SyncStatus.PAUSED
+    assert not synced_resource.grants.filter(email=NEWCOMER).exists()
+    assert not synced_resource.grants.filter(email="b@example.com").exists()  # removal applied
+    assert (
+        log_in(client_factory(), fake_heroku, synced_resource, "b@example.com").status_code == 403
+    )
+    assert log_in(client_factory(), fake_heroku, synced_resource, DEV).status_code == 302

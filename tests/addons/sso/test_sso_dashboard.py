@@ -62,14 +62,15 @@ def test_the_dashboard_shows_no_account_controls(sso_client, resource):
 def test_the_dashboard_query_count_does_not_grow_with_the_list(
     sso_client, resource, django_assert_num_queries
 ):
-    # session, resource (with add-on and plan), grant re-check, list count, list page
-    with django_assert_num_queries(5):
+    # session, resource (with add-on and plan), grant re-check, latest credential rotation,
+    # list count, list page
+    with django_assert_num_queries(6):
         sso_client.get(dashboard_url(resource))
     AccessGrant.objects.bulk_create(
         AccessGrant(resource=resource, email=f"p{i}@example.com", sources=["team_member"])
         for i in range(30)
     )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = sso_client.get(dashboard_url(resource))
     assert "p29@example.com" in response.content.decode()
 

@@ -32,7 +32,7 @@ def add_unverified_addresses(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_auditevent_company_addon_and_plan_actions"),
+        ("accounts", "0005_auditevent_lifecycle_actions"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
