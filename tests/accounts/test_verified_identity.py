@@ -72,7 +72,9 @@ class TestServices:
 
     def test_an_unverified_address_cannot_be_added(self, company, manager, squatter):
         with pytest.raises(NoProviderAccountError) as refused:
-            services.add_company_user(company=company, email=squatter.email, added_by=manager.user)
+            services.add_company_user(
+                company=company, email=squatter.email, actor=services.CompanyUserActor(manager)
+            )
         assert str(refused.value) == (
             "colleague@example.com doesn't have a Heroku account associated with it"
         )
@@ -107,7 +109,7 @@ class TestServices:
     def test_once_verified_the_same_person_can_be_added(self, company, manager, squatter):
         EmailAddress.objects.filter(user=squatter).update(verified=True)
         company_user = services.add_company_user(
-            company=company, email=squatter.email, added_by=manager.user
+            company=company, email=squatter.email, actor=services.CompanyUserActor(manager)
         )
         assert company_user.user == squatter
 
