@@ -1,16 +1,36 @@
-"""Forms of the Company tab and the admin views: they validate, services write."""
+"""Forms of sign-up, the Company tab and the admin views: they validate, services write.
 
+Every field where a person types an e-mail address is an `EmailAddressField`: look-alike
+characters are refused by name, and the address is cleaned to the one form it is stored and
+compared in (accounts.addresses).
+"""
+
+from allauth.account import forms as allauth_forms
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 
-from accounts.addresses import normalize_email
-from accounts.models import Company, User
+from accounts.addresses import normalize_email, validate_email_address
+from accounts.models import Company
 from accounts.permissions import ALL_PERMISSIONS, Permission
 
 GRANT_HELP = (
     "You can grant only rights you hold yourself: the others are shown, but cannot be ticked."
 )
 OWN_HELP = "You can remove your own rights, never add any: the others cannot be ticked."
+
+
+class EmailAddressField(forms.EmailField):
+    """An e-mail address, cleaned to the portal's one form; invisible characters refused by name."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_email(value) if value else value
+
+    def run_validators(self, value):
+        if value in self.empty_values:
+            return
+        # First and alone: "contains U+200B" says more than "Enter a valid email address".
+        validate_email_address(value)
+        super().run_validators(value)
 
 
 class RightsCheckboxes(forms.CheckboxSelectMultiple):
@@ -46,17 +66,52 @@ def permissions_field(*, offered=ALL_PERMISSIONS, own=False, **kwargs):
     )
 
 
-class SignupForm(UserCreationForm):
-    """Sign up with an email address (the login) and a password."""
+class SignupForm(allauth_forms.SignupForm):
+    """Sign up with an e-mail address (the login), a name and a password (django-allauth's form).
 
-    class Meta:
-        model = User
-        fields = ("email", "name")
+    The account cannot log in until the address is verified by the link sign-up e-mails.
+    """
+
+    name = forms.CharField(label="Name", max_length=150, required=False)
+    field_order = ["email", "name", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allauth_email = self.fields["email"]
+        self.fields["email"] = EmailAddressField(
+            label="Email", max_length=254, widget=allauth_email.widget
+        )
+        self.fields["password2"].label = "Password confirmation"
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """Log in with an e-mail address, compared in its one stored form, and a password."""
+
+    def clean_login(self):
+        return normalize_email(super().clean_login())
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """Change one's address to another; it takes effect once verified."""
+
+    email = EmailAddressField(label="New e-mail address", max_length=254)
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    """Ask for a password reset link; the answer never says whether the address has an account."""
+
+    email = EmailAddressField(label="Email", max_length=254)
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists.")
+        # allauth refuses an unknown address when ACCOUNT_PREVENT_ENUMERATION is off (it is, for
+        # the sign-up page's sake); here the page answers the same either way, and only an
+        # address with an account is e-mailed.
+        from allauth.account.internal.userkit import filter_users_by_email
+
+        email = self.cleaned_data["email"]
+        self.users = filter_users_by_email(
+            email, is_active=True, prefer_verified=True, for_login=True
+        )
         return email
 
 
@@ -81,14 +136,11 @@ class CompanyUserForm(forms.Form):
     OFFERED: the rights the acting person may give (default: all, for operators).
     """
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = EmailAddressField(label="Email address", max_length=254)
 
     def __init__(self, *args, offered=ALL_PERMISSIONS, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permissions"] = permissions_field(offered=offered)
-
-    def clean_email(self):
-        return normalize_email(self.cleaned_data["email"])
 
 
 class PermissionsForm(forms.Form):

@@ -39,7 +39,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "accounts",
+    # The "Log in with Heroku" provider of django-allauth, an app of its own because allauth
+    # finds providers by importing each installed app's `provider` module.
+    "accounts.heroku_login",
     "addons",
 ]
 
@@ -53,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,15 +106,55 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "provider-home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-up, e-mail verification, login, logout and passwords: django-allauth (README, "Accounts").
+# An address counts as a person's only once it is proven: by the link sign-up e-mails, or by a
+# Heroku login whose account Heroku says is verified. Unverified people cannot log in with a
+# password until they follow the link (a login sends a fresh one).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.heroku_login.adapter.HerokuLoginAdapter"
+ACCOUNT_FORMS = {
+    "add_email": "accounts.forms.AddEmailForm",
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per person; changing it takes effect once the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# The link in the e-mail shows a page whose button (a POST) verifies: mail scanners only GET.
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# A taken address is a form error on the sign-up page (as it was before allauth), so that many
+# simultaneous sign-ups for one address give one account and form errors. The Company tab tells
+# its managers whether an address has a provider account anyway. Password reset still tells
+# nobody whether an address has an account (accounts.forms.ResetPasswordForm).
+ACCOUNT_PREVENT_ENUMERATION = False
+# Nobody is e-mailed about an address that has no account (a reset asked for a stranger's address).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Partner Portal: "
+# Failed logins are django-axes' to count (below); allauth's other limits (sign-ups, reset
+# e-mails, verification e-mails per address) stay on, counted in the cache (CACHE_URL).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the Heroku login starts with a POST (no login CSRF)
+SOCIALACCOUNT_STORE_TOKENS = False  # the identity is read once; no token is kept
+SOCIALACCOUNT_PROVIDERS = {"heroku": {"SCOPE": ["identity"]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -155,6 +202,12 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 HEROKU_API_URL = env.str("HEROKU_API_URL", default="https://api.heroku.com").rstrip("/")
 HEROKU_ID_URL = env.str("HEROKU_ID_URL", default="https://id.heroku.com").rstrip("/")
 HEROKU_API_TIMEOUT = env.float("HEROKU_API_TIMEOUT", default=10.0)
+# "Log in with Heroku" is on when both are set: the portal's own OAuth client, registered with
+# `heroku clients:create` (README, "Log in with Heroku"); its callback is
+# SITE_URL/accounts/heroku/login/callback/.
+HEROKU_OAUTH_CLIENT_ID = env.str("HEROKU_OAUTH_CLIENT_ID", default="")
+HEROKU_OAUTH_CLIENT_SECRET = env.str("HEROKU_OAUTH_CLIENT_SECRET", default="")
+SOCIALACCOUNT_REQUESTS_TIMEOUT = HEROKU_API_TIMEOUT
 # The OAuth grant exchange runs while Heroku waits for the provisioning answer, which it wants
 # within 3 s: a hung connect or read is cut off after this many seconds (not from the environment;
 # tests shorten it).
@@ -210,7 +263,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_lockout"
 # One reading of the client address (django-ipware, behind TRUSTED_PROXY_COUNT) for every limit.
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
-AXES_USERNAME_FORM_FIELD = "username"
+# The portal's login form (allauth) sends the address as "login", the admin's as "username".
+AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # Bad invitation links (token guessing): 10 from one address within a 15-minute window block that

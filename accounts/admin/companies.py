@@ -22,7 +22,7 @@ from accounts.exceptions import (
     NoProviderAccountError,
     NotPermittedError,
 )
-from accounts.forms import CompanyUserForm
+from accounts.forms import CompanyUserForm, EmailAddressField
 from accounts.models import Company, CompanyUser, Invitation
 
 
@@ -79,7 +79,7 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
 class CompanyAddForm(forms.ModelForm):
     """A new company and the person who becomes its first manager."""
 
-    first_manager = forms.EmailField(
+    first_manager = EmailAddressField(
         label="First manager's email address",
         max_length=254,
         help_text="A person who has joined the Provider Program. They become the company's first "

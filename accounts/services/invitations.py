@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import selectors
 from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
@@ -24,6 +25,7 @@ from accounts.exceptions import (
     NotInProviderProgramError,
     OwnRightsError,
     SenderCannotGrantError,
+    UnverifiedEmailError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, User
 from accounts.outbox import queue_email
@@ -228,6 +230,8 @@ def accept_invitation(*, token: str, user: User) -> CompanyUser:
     still add company users. A refused invitation stays as it is; nothing is written.
     """
     invitation = get_invitation_for_token(token, for_update=True)
+    if not selectors.has_verified_email(user):
+        raise UnverifiedEmailError(user.email)
     if not user.has_joined_provider_program:
         raise NotInProviderProgramError(
             "Join the Provider Program before accepting this invitation."

@@ -27,6 +27,16 @@ def render_error(request, *, title: str, message: str, status: int, back_url: st
     )
 
 
+def render_unverified(request, exc, *, title: str, status: int = 403):
+    """Say that the person's address is not proven yet, with a button that sends a new link."""
+    return render(
+        request,
+        "accounts/unverified.html",
+        {"title": title, "message": str(exc), "email": exc.email},
+        status=status,
+    )
+
+
 def login_lockout(request, response=None, credentials=None):
     """Answer a login refused by django-axes: 429 and when to try again (portal and admin)."""
     minutes = throttling.cooloff_minutes(settings.AXES_COOLOFF_TIME)

@@ -18,6 +18,7 @@ from accounts.exceptions import (
     NotAMemberError,
     NotInProviderProgramError,
     NotPermittedError,
+    UnverifiedEmailError,
 )
 from accounts.forms import (
     CompanyForm,
@@ -47,7 +48,7 @@ class CompanyCreateView(LoginRequiredMixin, InvalidFormStatusMixin, FormView):
                 slug=form.cleaned_data["slug"],
                 created_by=self.request.user,
             )
-        except NotInProviderProgramError as exc:
+        except (NotInProviderProgramError, UnverifiedEmailError) as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form, status=403)
         except ValidationError as exc:

@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
+from accounts import selectors
 from accounts.models import CompanyUser, Invitation, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
 from addons.models import Plan
@@ -29,7 +30,10 @@ def test_loads_the_demo_and_is_idempotent(capsys):
         # django-axes, the first backend, needs the request (it keys failures on the address).
         request = RequestFactory().post("/accounts/login/")
         credentials = {"username": login, "password": "portal-demo-password"}
-        assert authenticate(request, **credentials) is not None
+        user = authenticate(request, **credentials)
+        assert user is not None
+        # Verified, so that the portal's login (which asks the unverified for a link) lets them in.
+        assert selectors.has_verified_email(user)
     rights = {
         cu.user.email: cu.permissions
         for cu in CompanyUser.objects.filter(company__slug="acme").select_related("user")

@@ -16,6 +16,8 @@ from tests.e2e.steps import (
     sign_up,
     user_row,
     users_table,
+    verification_link,
+    verify_email,
 )
 
 ALL_LABELS = [permission.label for permission in Permission]
@@ -30,7 +32,10 @@ def manager_page(live_server, page, manager, password):
     return page
 
 
-def test_newcomer_signs_up_joins_and_creates_a_company(live_server, page, password, screenshot):
+def test_newcomer_signs_up_verifies_joins_and_creates_a_company(
+    live_server, page, password, settings, screenshot
+):
+    settings.SITE_URL = live_server.url  # the verification link points at this server
     page.goto(live_server.url)
 
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
@@ -40,6 +45,11 @@ def test_newcomer_signs_up_joins_and_creates_a_company(live_server, page, passwo
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign up")
     check_key_page(page, screenshot, "signup")
     sign_up(page, "founder@example.com", password, name="Fay Founder")
+    check_key_page(page, screenshot, "verification-sent")
+    expect(page.locator("#user-tools")).not_to_contain_text("founder@example.com")
+    page.goto(verification_link(live_server.url, "founder@example.com"))
+    check_key_page(page, screenshot, "verify-email")
+    main(page).get_by_role("button", name="Verify my address").click()
 
     expect(page).to_have_url(f"{live_server.url}/provider/home")
     expect(main(page)).to_contain_text("You are not a user of any company yet.")
@@ -117,6 +127,7 @@ def test_invitation_is_sent_then_accepted_in_another_browser(
 
         main(invitee).get_by_role("link", name="sign up").click()
         sign_up(invitee, "invitee@example.com", password)
+        verify_email(invitee, live_server.url, "invitee@example.com")
         expect(invitee).to_have_url(link)
         join_provider_program(invitee)
         expect(invitee).to_have_url(link)

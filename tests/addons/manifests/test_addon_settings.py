@@ -50,7 +50,7 @@ def secrets_of(addon):
 def test_anonymous_is_sent_to_log_in(client, addon, name, permission):
     response = client.get(reverse(name, args=[addon.slug]))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize(("name", "permission"), PAGES)

@@ -106,7 +106,7 @@ def test_an_sso_session_is_not_a_portal_or_admin_login(sso_client, resource):
     admin = sso_client.get("/admin/")
     assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
     portal = sso_client.get("/probe/portal-page/")
-    assert portal.status_code == 302 and portal["Location"].startswith(reverse("login"))
+    assert portal.status_code == 302 and portal["Location"].startswith(reverse("account_login"))
 
 
 def test_an_sso_login_ends_a_portal_login_in_the_same_browser(client, resource, grant):

@@ -35,7 +35,7 @@ def test_anonymous_is_sent_to_log_in(client, new_ticket):
     for url in (LIST, detail(new_ticket)):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_anonymous_cannot_post(client, new_ticket):
