@@ -63,8 +63,13 @@ class PortalClient:
         return Answer(response.status_code, None, response.headers.get("Location", ""))
 
     def get_page(self, location: str) -> int:
-        """GET LOCATION (relative to the portal) with the session's cookies; return the status."""
-        return self._send("GET", location).status_code
+        """GET LOCATION (relative to the portal) with the session's cookies; return the status.
+
+        The cookies go along even over plain http: a browser would reach a production portal
+        over https, where its `Secure` session cookie is sent (requests keeps it back on http).
+        """
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.session.cookies)
+        return self._send("GET", location, headers={"Cookie": cookies}).status_code
 
     def close(self) -> None:
         self.session.close()
