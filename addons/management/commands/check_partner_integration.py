@@ -128,7 +128,9 @@ class Command(BaseCommand):
                 f"Missing {', '.join(missing)} (or --manifest, or the environment: see --help).",
                 returncode=2,
             )
-        for name in ("timeout", "grant_timeout", "async_timeout"):
+        if not options["timeout"] > 0:
+            raise CommandError("--timeout must be more than 0 seconds.", returncode=2)
+        for name in ("grant_timeout", "async_timeout"):
             if options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} cannot be negative.", returncode=2)
         return Target(

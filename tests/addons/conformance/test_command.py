@@ -100,12 +100,17 @@ def test_a_broken_portal_exits_1_with_the_failing_row(port, manifest_file):
         ([URL, "--addon", ADDON, "--password", PASSWORD], "Missing --sso-salt"),
         ([URL, "--manifest", "/nonexistent/manifest.json"], "Cannot read /nonexistent/"),
         (["--fake-port", "0", URL], "--fake-port must be between 1 and 65535."),
+        ([URL, "--manifest", "{manifest}", "--timeout", "0"], "--timeout must be more than 0"),
+        ([URL, "--manifest", "{manifest}", "--async-timeout", "-1"], "cannot be negative"),
     ],
 )
-def test_bad_options_exit_2_with_a_message(args, message, monkeypatch):
+def test_bad_options_exit_2_with_a_message(args, message, monkeypatch, manifest_file):
+    args = [arg.format(manifest=manifest_file) for arg in args]
+    monkeypatch.setenv("PARTNER_OAUTH_CLIENT_SECRET", "x")
     for variable in ("PARTNER_ADDON_ID", "PARTNER_API_PASSWORD", "PARTNER_SSO_SALT"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.delenv("PARTNER_OAUTH_CLIENT_SECRET", raising=False)
+    if "--manifest" not in args:
+        monkeypatch.delenv("PARTNER_OAUTH_CLIENT_SECRET")
     with pytest.raises(CommandError) as refusal:
         run(*args)
     assert refusal.value.returncode == 2
