@@ -45,8 +45,8 @@ class ManifestForm(forms.Form):
         required=False,
         validators=[validate_test_url],
         assume_scheme="https",
-        help_text="Where a test of the add-on calls, e.g. a staging portal's "
-        "https://staging.portal.example.com/heroku/resources. Empty: the production URL.",
+        help_text="Where a test of the add-on calls: a staging portal's /heroku/resources, or "
+        "your machine's. Empty: the production URL.",
     )
     test_sso_url = forms.URLField(
         label="Test SSO URL (test.sso_url)",
@@ -54,7 +54,7 @@ class ManifestForm(forms.Form):
         required=False,
         validators=[validate_test_url],
         assume_scheme="https",
-        help_text="E.g. https://staging.portal.example.com/sso/login. Empty: the production URL.",
+        help_text="A staging portal's /sso/login, or your machine's. Empty: the production URL.",
     )
     regions = forms.CharField(
         label="Regions",
