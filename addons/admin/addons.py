@@ -109,11 +109,10 @@ class AddonAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
         if not change:
             return  # create_addon saved it in save_form
         data = form.cleaned_data
-        services.update_manifest(
-            addon=obj,
-            actor=request.user,
-            changes={field: data[field] for field in services.MANIFEST_FIELDS},
-        )
+        changes = {field: data[field] for field in services.MANIFEST_FIELDS}
+        if changes["requires"] is None:  # an empty JSON box: the add-on requires nothing
+            changes["requires"] = []
+        services.update_manifest(addon=obj, actor=request.user, changes=changes)
         services.update_marketing_and_billing(
             addon=obj, actor=request.user, **{field: data[field] for field in SETTINGS_FIELDS}
         )

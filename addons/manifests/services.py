@@ -18,7 +18,20 @@ from addons.manifests.exceptions import AddonInUseError, PlanInUseError
 from addons.manifests.validators import validate_manifest
 from addons.models import Addon, Plan, generate_secret
 
-MANIFEST_FIELDS = ("name", "base_url", "sso_url", "regions", "config_vars_prefix", "config_vars")
+MANIFEST_FIELDS = (
+    "name",
+    "base_url",
+    "sso_url",
+    "test_base_url",
+    "test_sso_url",
+    "regions",
+    "requires",
+    "config_vars_prefix",
+    "config_vars",
+    "cli_plugin_name",
+)
+# Written by an import only: Heroku's version of the manifest it holds (`$base`).
+IMPORTED_MANIFEST_FIELDS = ("manifest_base",)
 SECRET_MANIFEST_FIELDS = ("api_password", "sso_salt")
 PLAN_FIELDS = ("name", "price_cents", "visibility")
 
@@ -119,13 +132,13 @@ def delete_addon(*, addon: Addon, actor: User | None) -> None:
 
 @transaction.atomic
 def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
-    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON.
+    """Apply CHANGES (manifest fields; on import also the password, salt and `$base`) to ADDON.
 
     Raise a ValidationError keyed by field, writing nothing, when a changed value breaks a rule of
-    `addons.manifests.validators` (https URLs, region and config var names, the prefix) or of the
-    model.
+    `addons.manifests.validators` (https production URLs, regions with us among them, region,
+    requirement and config var names, the prefix) or of the model.
     """
-    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
+    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS) | set(IMPORTED_MANIFEST_FIELDS)
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
@@ -155,24 +168,32 @@ def regenerate_api_password(*, addon: Addon, actor: User | None) -> Addon:
 
 
 def manifest_json(addon: Addon) -> dict:
-    """Return ADDON's manifest in Heroku's v3 format, password and SSO salt included."""
+    """Return ADDON's manifest in Heroku's v3 format, password and SSO salt included.
+
+    The format of `heroku addons:admin:manifest:pull`: importing it back changes nothing. The
+    `test` block holds the test URLs, or the production ones where the add-on has none.
+    """
     prefix = addon.effective_config_vars_prefix
-    urls = {"base_url": addon.base_url, "sso_url": addon.sso_url}
-    return {
-        "id": addon.slug,
-        "name": addon.name,
-        "api": {
-            "config_vars_prefix": prefix,
-            "config_vars": list(addon.config_vars) or [f"{prefix}_URL"],
-            "password": addon.api_password,
-            "sso_salt": addon.sso_salt,
-            "regions": list(addon.regions),
-            "requires": [],
-            "production": dict(urls),
-            "test": dict(urls),
-            "version": "3",
+    manifest: dict = {"id": addon.slug, "name": addon.name}
+    if addon.cli_plugin_name:
+        manifest["cli_plugin_name"] = addon.cli_plugin_name
+    if addon.manifest_base is not None:
+        manifest["$base"] = addon.manifest_base
+    manifest["api"] = {
+        "config_vars_prefix": prefix,
+        "config_vars": list(addon.config_vars) or [f"{prefix}_URL"],
+        "password": addon.api_password,
+        "sso_salt": addon.sso_salt,
+        "regions": list(addon.regions),
+        "requires": list(addon.requires),
+        "production": {"base_url": addon.base_url, "sso_url": addon.sso_url},
+        "test": {
+            "base_url": addon.test_base_url or addon.base_url,
+            "sso_url": addon.test_sso_url or addon.sso_url,
         },
+        "version": "3",
     }
+    return manifest
 
 
 @transaction.atomic

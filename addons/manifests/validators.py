@@ -19,6 +19,20 @@ CONFIG_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9:_.-]*$")
 
 
+# Heroku's own tool (`heroku addons:admin:manifest:push`) refuses a manifest without this region.
+REQUIRED_REGION = "us"
+
+
+# What `api.requires` may ask of Heroku, e.g. log_input or syslog_drain (Dev Center "Add-on
+# Manifest"); names only, so that a new capability of Heroku's needs no release of the portal.
+REQUIREMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# The npm package name of the add-on's Heroku CLI plugin (`cli_plugin_name`), scope optional.
+NPM_PACKAGE_NAME = re.compile(r"^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$")
+MAX_NPM_PACKAGE_NAME = 214
+
+
 MIN_SECRET_LENGTH = 16
 MAX_SECRET_LENGTH = 255
 
@@ -33,17 +47,52 @@ def validate_production_url(value: str) -> None:
     raise ValidationError("Heroku calls production URLs over https only: use an https:// URL.")
 
 
+def validate_test_url(value: str) -> None:
+    """Require an http or https URL with a host, or nothing (the production URL is used)."""
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            "Use an http:// or https:// URL (a staging portal or your machine), "
+            "or leave it empty to use the production URL."
+        )
+
+
 def _require_list_of_strings(value, what: str) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError(f"Enter a list of {what}.")
 
 
 def validate_region_names(regions: list[str]) -> None:
-    """Require a list of Heroku region names, such as us, eu or dublin."""
+    """Require a list of Heroku region names, such as us, eu or dublin, with us among them."""
     _require_list_of_strings(regions, "region names")
     bad = [region for region in regions if not REGION_NAME.match(region)]
     if bad:
         raise ValidationError(f"Not a region name: {', '.join(bad)}.")
+    if not regions:
+        raise ValidationError(
+            f"Enter at least one region; Heroku requires {REQUIRED_REGION} among them."
+        )
+    if REQUIRED_REGION not in regions:
+        raise ValidationError(
+            f"Add the region {REQUIRED_REGION}: Heroku refuses a manifest without it "
+            "(heroku addons:admin:manifest:push)."
+        )
+
+
+def validate_requirements(names: list[str]) -> None:
+    """Require a list of what the add-on asks of Heroku, such as log_input or syslog_drain."""
+    _require_list_of_strings(names, "requirements, such as log_input")
+    bad = [name for name in names if not REQUIREMENT_NAME.match(name)]
+    if bad:
+        raise ValidationError(f"Not a requirement name: {', '.join(bad)}.")
+
+
+def validate_cli_plugin_name(value: str) -> None:
+    """Require an npm package name for the CLI plugin, or nothing."""
+    if value and (len(value) > MAX_NPM_PACKAGE_NAME or not NPM_PACKAGE_NAME.match(value)):
+        raise ValidationError("Enter an npm package name, e.g. heroku-acme-search.")
 
 
 def validate_config_var_name_prefix(prefix: str) -> None:
@@ -75,6 +124,14 @@ def validate_secret(value: str) -> None:
         )
 
 
+def validate_manifest_base(value) -> None:
+    """Require Heroku's version marker of a manifest (`$base`): a number, a short string or none."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 100:
+        raise ValidationError("Must be the number or string that Heroku wrote there.")
+
+
 def validate_url_if_given(value: str) -> None:
     """Require a production URL, or nothing yet (a new add-on's manifest is filled in later)."""
     if value:
@@ -84,9 +141,14 @@ def validate_url_if_given(value: str) -> None:
 FIELD_VALIDATORS = {
     "base_url": validate_url_if_given,
     "sso_url": validate_url_if_given,
+    "test_base_url": validate_test_url,
+    "test_sso_url": validate_test_url,
     "regions": validate_region_names,
     "config_vars_prefix": validate_config_var_name_prefix,
     "config_vars": validate_config_var_names,
+    "requires": validate_requirements,
+    "cli_plugin_name": validate_cli_plugin_name,
+    "manifest_base": validate_manifest_base,
     "api_password": validate_secret,
     "sso_salt": validate_secret,
 }

@@ -126,12 +126,12 @@ class TestChangeAddon:
                 "team": {"name": "Team", "price_cents": 5000, "visibility": "hidden"},
             },
             sso_url="https://portal.example.com/sso/login/v2",
-            regions='["eu"]',
+            regions='["us"]',
         )
         response = operator_client.post(change_url(addon), data)
         assert response.status_code == 302, text(response)
         addon.refresh_from_db()
-        assert (addon.sso_url, addon.regions) == ("https://portal.example.com/sso/login/v2", ["eu"])
+        assert (addon.sso_url, addon.regions) == ("https://portal.example.com/sso/login/v2", ["us"])
         assert sorted(addon.plans.values_list("slug", "price_cents")) == [
             ("basic", 0),
             ("pro", 3000),
@@ -195,7 +195,7 @@ class TestChangeAddon:
             raise ValidationError({"billing_email": "Refused by the service."})
 
         monkeypatch.setattr(services, "update_marketing_and_billing", refuse)
-        data = addon_data(addon, regions='["eu"]', billing_email="billing@acme.example")
+        data = addon_data(addon, regions='["us"]', billing_email="billing@acme.example")
         response = operator_client.post(change_url(addon), data)
         assert response.status_code == 200
         assert form_errors(response) == {"billing_email": ["Refused by the service."]}
