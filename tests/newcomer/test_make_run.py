@@ -100,29 +100,28 @@ def printed_invitation_link(log: Path, site: str, timeout: float = 60.0) -> str:
     return found[1]
 
 
-def walk_to_the_dashboard(offline: Offline, folder: Path, site: str, invitation: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=offline.browser_executable(CHROMIUM, folder),
-            args=[*CHROMIUM_ARGS, *offline.browser_args()],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(site + "/")
-            page.get_by_role("link", name="Sign in as a Heroku customer").click()
-            page.get_by_role("button", name="Open brightside-shop as casey@brightside.test").click()
-            page.wait_for_url(f"{site}/dashboard/{SHOP}/")
-            dashboard = page.content()
-            for person in ("casey@brightside.test", "robin@brightside.test"):
-                assert person in dashboard, f"{person} is not on the dashboard"
-            # The link copied from the console opens the invitation (its page offers a login).
-            page.goto(invitation)
-            assert "not valid" not in page.content()
-            assert page.get_by_role("link", name=re.compile("Log in", re.I)).count()
-        finally:
-            browser.close()
+def walk_to_the_dashboard(
+    playwright, offline: Offline, folder: Path, site: str, invitation: str
+) -> None:
+    browser = playwright.chromium.launch(
+        executable_path=offline.browser_executable(CHROMIUM, folder),
+        args=[*CHROMIUM_ARGS, *offline.browser_args()],
+    )
+    try:
+        page = browser.new_page()
+        page.goto(site + "/")
+        page.get_by_role("link", name="Sign in as a Heroku customer").click()
+        page.get_by_role("button", name="Open brightside-shop as casey@brightside.test").click()
+        page.wait_for_url(f"{site}/dashboard/{SHOP}/")
+        dashboard = page.content()
+        for person in ("casey@brightside.test", "robin@brightside.test"):
+            assert person in dashboard, f"{person} is not on the dashboard"
+        # The link copied from the console opens the invitation (its page offers a login).
+        page.goto(invitation)
+        assert "not valid" not in page.content()
+        assert page.get_by_role("link", name=re.compile("Log in", re.I)).count()
+    finally:
+        browser.close()
 
 
 @pytest.fixture
@@ -133,7 +132,9 @@ def offline():
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
-def test_make_run_on_a_clean_clone_offline_reaches_a_synced_dashboard(offline, tmp_path):
+def test_make_run_on_a_clean_clone_offline_reaches_a_synced_dashboard(
+    offline, tmp_path, playwright
+):
     print(f"offline by: {offline.mode}")
     clone = clean_clone(tmp_path)
     port, fake_port = free_port(), free_port()
@@ -158,7 +159,7 @@ def test_make_run_on_a_clean_clone_offline_reaches_a_synced_dashboard(offline, t
         wait_until_serving(offline, make, f"{site}/demo/", log)
         print(f"make run served in {time.monotonic() - started:.0f} s")
         invitation = printed_invitation_link(log, site)
-        walk_to_the_dashboard(offline, tmp_path, site, invitation)
+        walk_to_the_dashboard(playwright, offline, tmp_path, site, invitation)
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
