@@ -151,3 +151,19 @@ def test_a_fake_without_the_demo_world_is_named(settings):
         settings.HEROKU_API_URL = settings.HEROKU_ID_URL = empty.url
         with pytest.raises(CommandError, match="--demo"):
             call_command("load_demo_data")
+
+
+def test_the_demo_people_log_in_with_heroku(settings, client):
+    from tests.accounts.test_heroku_login import log_in_with_heroku, logged_in_as
+
+    settings.HEROKU_OAUTH_CLIENT_ID = "partner-portal-demo"
+    settings.HEROKU_OAUTH_CLIENT_SECRET = "partner-portal-demo-secret"
+    world = demo_world(
+        oauth_client_id="partner-portal-demo", oauth_client_secret="partner-portal-demo-secret"
+    )
+    with FakeHeroku(world) as fake:
+        settings.HEROKU_API_URL = settings.HEROKU_ID_URL = fake.url
+        call_command("load_demo_data")
+        answer = log_in_with_heroku(client, fake, "owner@acme.test")
+    assert answer.status_code == 302
+    assert logged_in_as(client) == User.objects.get(email="owner@acme.test")
