@@ -1,7 +1,7 @@
 """No route out: a network namespace with only loopback, or, where none can be made, dead proxies.
 
-With `unshare` and `nsenter` (root, or user namespaces), `Offline.start()` makes a network
-namespace whose only interface is loopback, held open by a `sleep`. Commands run in it through
+With `unshare` and `nsenter` (as root), `Offline.start()` makes a network namespace whose only
+interface is loopback (brought up here), held open by a `sleep`. Commands run in it through
 `nsenter --net=…` (`command()`), the test's own probes in a thread that joins it (`call()`), and
 the browser through a wrapper (`browser_executable()`), so that make, the portal, the fake
 Heroku and Chromium all see 127.0.0.1 and nothing else.
@@ -13,13 +13,26 @@ proxies could still reach the network then; DNS is not blocked.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+
+def _loopback_up() -> None:
+    """Bring this thread's namespace's loopback interface up (a new namespace has it down)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
 
 
 class Offline:
@@ -32,15 +45,15 @@ class Offline:
         return f"/proc/{self.holder.pid}/ns/net" if self.holder else None
 
     def start(self) -> Offline:
-        if all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
+        if shutil.which("unshare") and shutil.which("nsenter"):
             holder = subprocess.Popen(
-                ["unshare", "--net", "sh", "-c", "ip link set lo up && echo up && exec sleep 900"],
-                stdout=subprocess.PIPE,
+                ["unshare", "--net", "sleep", "900"],
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            if holder.stdout.readline().strip() == b"up":
+            if self._entered(holder):
                 self.holder = holder
+                self.call(_loopback_up)
                 self.mode = "a network namespace with only loopback (unshare --net)"
                 return self
             holder.kill()
@@ -48,11 +61,24 @@ class Offline:
         self.mode = f"proxies at a closed port ({DEAD_PROXY}) and PIP_NO_INDEX; DNS not blocked"
         return self
 
+    @staticmethod
+    def _entered(holder: subprocess.Popen, timeout: float = 5.0) -> bool:
+        """Return whether HOLDER now lives in a network namespace of its own."""
+        ours = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + timeout
+        while holder.poll() is None and time.monotonic() < deadline:
+            try:
+                if os.readlink(f"/proc/{holder.pid}/ns/net") != ours:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return False
+
     def stop(self) -> None:
         if self.holder is not None:
             self.holder.kill()
             self.holder.wait()
-            self.holder.stdout.close()
 
     def environment(self, env: dict[str, str]) -> dict[str, str]:
         """Return ENV for a process that must not reach the network."""

@@ -71,6 +71,15 @@ def session_processes(session: int) -> list[str]:
     return found
 
 
+def no_route_out() -> bool:
+    """Return whether a connection to a public address fails at once (no route)."""
+    try:
+        socket.create_connection(("1.1.1.1", 443), timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
 def serving(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
@@ -136,6 +145,8 @@ def test_make_run_on_a_clean_clone_offline_reaches_a_synced_dashboard(
     offline, tmp_path, playwright
 ):
     print(f"offline by: {offline.mode}")
+    if offline.namespace:
+        assert offline.call(no_route_out)
     clone = clean_clone(tmp_path)
     port, fake_port = free_port(), free_port()
     site = f"http://127.0.0.1:{port}"
