@@ -187,7 +187,8 @@ _smtp_options = {
     "timeout": env.int("EMAIL_TIMEOUT", default=10),
 }
 # Development's console prints each message's text as written, links whole (portal/mail.py).
-if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+# Production keeps Django's, which `check --deploy` refuses (mail.E001) as sending nothing.
+if DEBUG and _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
     _email["EMAIL_BACKEND"] = "portal.mail.ConsoleEmailBackend"
 MAILERS = {
     "default": {

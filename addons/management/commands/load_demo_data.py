@@ -91,4 +91,5 @@ class Command(BaseCommand):
             people = resource.grants.count()
             self.stdout.write(f"  {addon.slug} on {resource.app_name}: {people} people synced")
         tickets = Ticket.objects.filter(addon=addon).count()
-        self.stdout.write(f"{tickets} tickets. Sign in as a Heroku customer: /demo/")
+        self.stdout.write(f"{tickets} tickets.")
+        self.stdout.write(f"Sign in as a Heroku customer: {settings.SITE_URL}/demo/ (DEBUG only)")
