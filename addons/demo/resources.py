@@ -23,16 +23,21 @@ class DemoResourceError(Exception):
     """A demo resource could not be provisioned or given tokens; the message says why."""
 
 
-def provision_demo_resources(*, addon: Addon, heroku: DemoHeroku) -> list[AddonResource]:
-    """Provision ADDON's resources of the fake's world that the portal lacks; return them all.
+def resources_on_heroku(*, addon_slug: str, heroku: DemoHeroku) -> list[dict]:
+    """Return the add-on JSON of every resource of ADDON_SLUG in the fake's world."""
+    return [r for r in heroku.resources() if r["addon_service"]["name"] == addon_slug]
+
+
+def provision_demo_resources(
+    *, addon: Addon, heroku: DemoHeroku, on_heroku: list[dict]
+) -> list[AddonResource]:
+    """Provision the resources ON_HEROKU that the portal lacks, as Heroku would; return them all.
 
     A resource provisioned by an earlier run gets a fresh grant instead: the fake keeps its
     tokens in memory, so a restarted fake no longer knows the ones the portal holds.
     """
     resources = []
-    for described in heroku.resources():
-        if described["addon_service"]["name"] != addon.slug:
-            continue
+    for described in on_heroku:
         code = heroku.grant_code(described["id"], client_secret=addon.oauth_client_secret)
         resource = AddonResource.objects.filter(uuid=described["id"]).first()
         if resource is None:

@@ -151,6 +151,7 @@ def test_a_fake_without_the_demo_world_is_named(settings):
         settings.HEROKU_API_URL = settings.HEROKU_ID_URL = empty.url
         with pytest.raises(CommandError, match="--demo"):
             call_command("load_demo_data")
+    assert not User.objects.exists()
 
 
 def test_the_demo_people_log_in_with_heroku(settings, client):

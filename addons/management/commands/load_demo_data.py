@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from addons.demo.addon import load_addon
+from addons.demo.addon import ADDON_SLUG, load_addon
 from addons.demo.fake import DemoHeroku, FakeHerokuUnavailable
 from addons.demo.people import (
     COMPANY_USERS,
@@ -18,6 +18,7 @@ from addons.demo.people import (
 from addons.demo.resources import (
     DemoResourceError,
     provision_demo_resources,
+    resources_on_heroku,
     sync_demo_access_lists,
 )
 from addons.demo.tickets import load_tickets
@@ -45,19 +46,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         heroku = self._heroku(options["wait"])
+        on_heroku = resources_on_heroku(addon_slug=ADDON_SLUG, heroku=heroku)
+        if not on_heroku:
+            raise CommandError(
+                f"The fake Heroku at {heroku.url} has no resource of {ADDON_SLUG}: it is not in "
+                "demo mode. Start it with `python manage.py fake_heroku --demo`."
+            )
         with transaction.atomic():
             load_operator()
             company, owner = load_company()
             addon = load_addon(company=company, owner=owner.user)
         try:
-            resources = provision_demo_resources(addon=addon, heroku=heroku)
+            resources = provision_demo_resources(addon=addon, heroku=heroku, on_heroku=on_heroku)
         except (DemoResourceError, AddonsError) as exc:
             raise CommandError(f"A demo resource could not be provisioned: {exc}") from None
-        if not resources:
-            raise CommandError(
-                f"The fake Heroku at {heroku.url} has no resource of {addon.slug}: start it with "
-                "`python manage.py fake_heroku --demo`."
-            )
         sync_demo_access_lists(addon=addon, stdout=self.stdout, stderr=self.stderr)
         support = company.members.get(user__email__iexact=SUPPORT_EMAIL).user
         with transaction.atomic():
