@@ -3,6 +3,7 @@
 from django.urls import path
 
 from addons import views
+from addons.demo import urls as demo_urls
 from addons.lifecycle import urls as lifecycle_urls
 from addons.manifests import urls as manifest_urls
 from addons.partner_api import urls as partner_api_urls
@@ -26,4 +27,5 @@ urlpatterns = [
     *partner_api_urls.urlpatterns,
     *sso_urls.urlpatterns,
     *lifecycle_urls.urlpatterns,
+    *demo_urls.urlpatterns,
 ]

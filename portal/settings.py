@@ -186,6 +186,10 @@ _smtp_options = {
     "use_ssl": _email.get("EMAIL_USE_SSL"),
     "timeout": env.int("EMAIL_TIMEOUT", default=10),
 }
+# Development's console prints each message's text as written, links whole (portal/mail.py).
+# Production keeps Django's, which `check --deploy` refuses (mail.E001) as sending nothing.
+if DEBUG and _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "portal.mail.ConsoleEmailBackend"
 MAILERS = {
     "default": {
         "BACKEND": _email["EMAIL_BACKEND"],

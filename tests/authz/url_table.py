@@ -609,6 +609,12 @@ SSO_ENTRIES = [
         data=lambda world: {"subject": "From the dashboard", "body": "Please help."},
         discloses=("Acme Marker Search", "acme-marker-search"),
     ),
+    Entry(
+        "demo/",
+        {"GET": everyone(NOT_FOUND), "POST": everyone(NOT_FOUND)},
+        note="the offline demo's 'Sign in as a Heroku customer' exists only while DEBUG is on "
+        "(tests/addons/test_demo_sign_in.py tries it on)",
+    ),
 ]
 
 
