@@ -14,6 +14,7 @@ app_name = "addons"
 addon = "addons/<slug:slug>/"
 
 urlpatterns = [
+    path("company/<slug:slug>/", views.CompanyHomeView.as_view(), name="company-home"),
     path("addons/", views.AddonListView.as_view(), name="list"),
     path(addon, views.AddonDetailView.as_view(), name="detail"),
     path(

@@ -9,7 +9,10 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
+from accounts.mixins import CompanyMemberMixin
 from accounts.models import CompanyUser
+from accounts.permissions import Permission
+from addons import overview
 from addons.mixins import AddonMemberMixin
 from addons.models import Addon, AddonResource
 
@@ -21,6 +24,29 @@ LIFECYCLE_EVENTS_SHOWN = 50
 
 
 ROTATIONS_SHOWN = 10
+
+
+class CompanyHomeView(CompanyMemberMixin, TemplateView):
+    """A company's home: its add-ons' health, the open tickets to pick up, and its users."""
+
+    template_name = "addons/company_home.html"
+
+    def get_context_data(self, **kwargs):
+        handles_tickets = self.membership.has_permission(Permission.SUPPORT_TICKETS)
+        tickets = overview.open_tickets(self.company)
+        shown = overview.TICKETS_SHOWN
+        return super().get_context_data(
+            title=self.company.name,
+            addons=overview.addon_health(self.company),
+            handles_tickets=handles_tickets,
+            my_tickets=tickets.filter(assignee=self.request.user)[:shown]
+            if handles_tickets
+            else (),
+            unassigned_tickets=tickets.filter(assignee=None)[:shown] if handles_tickets else (),
+            company_users=overview.company_users(self.company),
+            can={p.value: self.membership.has_permission(p) for p in Permission},
+            **kwargs,
+        )
 
 
 class AddonListView(LoginRequiredMixin, TemplateView):

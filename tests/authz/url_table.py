@@ -302,6 +302,12 @@ PORTAL_ENTRIES = [
         note="the operator has not joined the Provider Program",
     ),
     Entry(
+        "company/<slug:slug>/",
+        member_methods(None),
+        kwargs=acme_slug,
+        note="the company home: add-ons' health for all members, open tickets for ticket handlers",
+    ),
+    Entry(
         "company/<slug:slug>/users/",
         member_methods(None),
         kwargs=acme_slug,

@@ -147,8 +147,8 @@ def test_the_list_runs_a_fixed_number_of_queries(
     client.force_login(supporter.user)
 
     # session, user, memberships, add-ons for the filter, count, page of tickets (with add-on and
-    # resource joined)
-    with django_assert_num_queries(6):
+    # resource joined), the header's memberships
+    with django_assert_num_queries(7):
         response = client.get(LIST, {"priority": "high"} if count == 50 else {})
     assert response.status_code == 200
 
