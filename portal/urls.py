@@ -1,10 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from accounts.urls import root_urlpatterns as account_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path(
+        "favicon.ico", lambda request: HttpResponsePermanentRedirect(static("portal/favicon.svg"))
+    ),
     path("", include(account_urlpatterns)),
     path("", include("accounts.urls")),
     path("", include("addons.urls")),

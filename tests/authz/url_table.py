@@ -174,6 +174,7 @@ PORTAL_ENTRIES = [
     # Sign-up, e-mail verification, login, logout and passwords: django-allauth's pages -----------
     Entry("", {"GET": by_role(redirect("/provider/home"), anonymous=redirect("/accounts/login/"))}),
     Entry("provider/home", {"GET": logged_in_page()}),
+    Entry("favicon.ico", {"GET": everyone(Answer(301, "/static/portal/favicon"))}),
     Entry(
         "accounts/signup/",
         {"GET": by_role(redirect("/provider/home"), anonymous=OK)},
