@@ -159,6 +159,8 @@ SOCIALACCOUNT_PROVIDERS = {"heroku": {"SCOPE": ["identity"]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One date format for the portal and the admin (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_I18N = True
 USE_TZ = True
 
