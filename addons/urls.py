@@ -22,6 +22,11 @@ urlpatterns = [
         views.ResourceDetailView.as_view(),
         name="resource-detail",
     ),
+    path(
+        addon + "resources/<uuid:resource_uuid>/sync/",
+        views.ResourceSyncView.as_view(),
+        name="resource-sync",
+    ),
     *manifest_urls.urlpatterns,
     *ticket_urls.urlpatterns,
     *partner_api_urls.urlpatterns,

@@ -26,3 +26,9 @@ def change_label(value, kind: str) -> str:
     if choices is not None and value in choices.values:
         return choices(value).label
     return str(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    """Return MAPPING[KEY], or KEY itself when it is missing (a label for a raw value)."""
+    return mapping.get(key, key)

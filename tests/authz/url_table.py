@@ -551,6 +551,24 @@ PORTAL_ENTRIES = [
         note="the POST answer is the one page that shows a new signing secret (audited)",
     ),
     Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/sync/",
+        {
+            "GET": member_page(Permission.SUPPORT_TICKETS, NOT_ALLOWED),
+            "POST": member_page(
+                Permission.SUPPORT_TICKETS, redirect("/addons/acme-marker-search/resources/")
+            ),
+        },
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+        note="'Sync now' queues a read of the list from Heroku; ticket handlers need it fresh",
+    ),
+    Entry(
         "addons/<slug:slug>/resources/<uuid:resource_uuid>/rotate-credentials/",
         member_methods(
             Permission.MANAGE_MANIFESTS,
