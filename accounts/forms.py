@@ -142,13 +142,15 @@ class CompanyForm(forms.Form):
 CUSTOM = "custom"
 NO_RIGHTS_ERROR = (
     "Choose at least one right: a company user with none sees only the company's home. "
-    "To add them anyway, tick “Yes, with no rights”."
+    "To do it anyway, tick “yes, with no rights”."
 )
 
 
 def preset_label(preset: Preset) -> str:
-    rights = ", ".join(p.label.lower() for p in Permission if p in PRESET_RIGHTS[preset])
-    return f"{preset.label}: {rights}"
+    if PRESET_RIGHTS[preset] == ALL_PERMISSIONS:
+        return f"{preset.label}: every right, adding and removing company users included"
+    held = [p.label for p in Permission if p in PRESET_RIGHTS[preset]]
+    return f"{preset.label}: " + ", ".join(label[0].lower() + label[1:] for label in held)
 
 
 class NoRightsConfirmationMixin:
