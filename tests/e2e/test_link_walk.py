@@ -4,10 +4,12 @@ For each demo login (read from the demo command, so that users added there are w
 test logs in through the login form, then follows links only: never a typed address. The pages
 it must reach are computed from the user's rights; a page it reaches that the rights do not
 allow, or a link that answers 403 or 404, fails it. The first time any user reaches a kind of
-page, it is checked for accessibility and shot at 1280 px and 390 px into
-tests/e2e/screenshots/pages/ (committed: see the README).
+page, it is checked for accessibility and shot at 1280 px and 390 px into the git-ignored
+tests/e2e/screenshots/walk/, or, with UPDATE_PAGE_SCREENSHOTS=1, into the committed
+tests/e2e/screenshots/pages/ (see the README).
 """
 
+import os
 from collections import deque
 from urllib.parse import urlsplit
 
@@ -26,7 +28,7 @@ from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import DESKTOP_VIEWPORT, MOBILE_VIEWPORT, SCREENSHOT_DIR
 from tests.e2e.steps import log_in
 
-PAGES_DIR = SCREENSHOT_DIR / "pages"
+PAGES_DIR = SCREENSHOT_DIR / ("pages" if os.environ.get("UPDATE_PAGE_SCREENSHOTS") else "walk")
 MAX_PAGES = 80
 
 # The pages a company user reaches, by view name, and the right each needs (None: membership).

@@ -205,3 +205,18 @@ def test_the_sub_nav_links_only_what_the_rights_allow(client, company, manager, 
 
     subnav = re.search(r'<nav aria-label="Add-on pages".*?</nav>', html, re.S)[0]
     assert re.findall(r">([^<>]+)</a>", subnav) == ["Overview and resources", "OAuth client secret"]
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_the_addons_list_runs_a_fixed_number_of_queries(
+    manager_client, company, count, django_assert_num_queries
+):
+    from addons.models import Addon
+
+    for n in range(count):
+        Addon.objects.create(company=company, slug=f"addon-{n}", name=f"Add-on {n}")
+
+    # session, user, add-ons (with company and resource counts), the header's memberships
+    with django_assert_num_queries(4):
+        response = manager_client.get(reverse("addons:list"))
+    assert len(response.context["addons"]) == count
