@@ -220,3 +220,26 @@ def test_the_addons_list_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(4):
         response = manager_client.get(reverse("addons:list"))
     assert len(response.context["addons"]) == count
+
+
+def test_the_addon_page_costs_the_same_for_one_resource_or_many(manager_client, addon, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert (
+                manager_client.get(reverse("addons:detail", args=[addon.slug])).status_code == 200
+            )
+        return len(captured)
+
+    AddonResource.objects.create(
+        uuid="00000000-0000-4000-8000-000000000000", addon=addon, plan=plan
+    )
+    one = queries()
+    for n in range(1, 25):
+        AddonResource.objects.create(
+            uuid=f"00000000-0000-4000-8000-{n:012d}", addon=addon, plan=plan, name=f"r{n}"
+        )
+
+    assert queries() == one
