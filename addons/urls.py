@@ -15,12 +15,18 @@ app_name = "addons"
 addon = "addons/<slug:slug>/"
 
 urlpatterns = [
+    path("company/<slug:slug>/", views.CompanyHomeView.as_view(), name="company-home"),
     path("addons/", views.AddonListView.as_view(), name="list"),
     path(addon, views.AddonDetailView.as_view(), name="detail"),
     path(
         addon + "resources/<uuid:resource_uuid>/",
         views.ResourceDetailView.as_view(),
         name="resource-detail",
+    ),
+    path(
+        addon + "resources/<uuid:resource_uuid>/sync/",
+        views.ResourceSyncView.as_view(),
+        name="resource-sync",
     ),
     *manifest_urls.urlpatterns,
     *ticket_urls.urlpatterns,

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "accounts.navigation.portal_navigation",
             ],
         },
     },
@@ -158,6 +159,8 @@ SOCIALACCOUNT_PROVIDERS = {"heroku": {"SCOPE": ["identity"]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One date format for the portal and the admin (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -271,6 +274,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+# django-axes prints its banner in every process that starts Django (migrate, the worker, both
+# runserver processes); portal/wsgi.py states the lockout policy once, where requests are served.
+AXES_VERBOSE = False
 # Bad invitation links (token guessing): 10 from one address within a 15-minute window block that
 # address's invitation links for the rest of the window (django-ratelimit, counted in the cache
 # below; each address's windows start at a fixed offset of its own).
@@ -339,7 +345,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "refusals_without_traceback": {"()": "portal.logging.RefusalsWithoutTraceback"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default logging gives "django" a console handler of its own; its records
+        # reach the root's console too, so every line was printed twice in DEBUG.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -98,6 +98,9 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     A company is deleted from its own page, which lists everything that goes with it.
     """
 
+    # Its page in the portal is for company users: an operator who is not one would get a 404.
+    view_on_site = False
+
     list_display = ("name", "slug", "user_count", "created_at")
     search_fields = ("name", "slug", "members__user__email")
     prepopulated_fields = {"slug": ("name",)}

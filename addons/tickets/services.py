@@ -180,6 +180,26 @@ def assign_ticket(*, ticket: Ticket, assignee, actor) -> TicketEvent:
 
 
 @transaction.atomic
+def update_ticket(
+    *, ticket: Ticket, status: str, priority: str, assignee, actor
+) -> list[TicketEvent]:
+    """Set TICKET's status, priority and assignee at once; one event (and e-mail) per change."""
+    current = _lock(ticket)
+    _refuse_if_closed(current)
+    events = []
+    # The status goes last: a ticket closed by this change takes no other change after it.
+    if priority != current.priority:
+        events.append(change_ticket_priority(ticket=current, priority=priority, actor=actor))
+    if (assignee.pk if assignee else None) != current.assignee_id:
+        events.append(assign_ticket(ticket=current, assignee=assignee, actor=actor))
+    if status != current.status:
+        events.append(change_ticket_status(ticket=current, status=status, actor=actor))
+    if not events:
+        raise NothingChangedError("Nothing changed: the status, priority and assignee are as set.")
+    return events
+
+
+@transaction.atomic
 def rotate_intake_token(*, addon: Addon) -> str:
     """Give ADDON a new intake API token and return it; only its hash is stored."""
     token = secrets.token_urlsafe(32)

@@ -249,14 +249,14 @@ class TestAddCompanyUser:
 
     def test_adding_a_member_again_is_a_clear_error(self, manager_client, supporter):
         response = manager_client.post(
-            company_url("company-user-add"), {"email": "support@example.com"}
+            company_url("company-user-add"), {"email": "support@example.com", "preset": "support"}
         )
         assert response.status_code == 409
         assert "support@example.com is already a user of Acme Add-ons." in text(response)
 
     def test_inviting_a_member_is_a_clear_error(self, manager_client, supporter):
         response = manager_client.post(
-            company_url("invitation-create"), {"email": "support@example.com"}
+            company_url("invitation-create"), {"email": "support@example.com", "preset": "support"}
         )
         assert response.status_code == 409
         assert "already a user" in text(response)
@@ -266,7 +266,7 @@ class TestAddCompanyUser:
         self, manager_client, pending_invitation
     ):
         response = manager_client.post(
-            company_url("invitation-create"), {"email": "invitee@example.com"}
+            company_url("invitation-create"), {"email": "invitee@example.com", "preset": "support"}
         )
         assert response.status_code == 409
         assert "already has an open invitation" in text(response)

@@ -174,6 +174,7 @@ PORTAL_ENTRIES = [
     # Sign-up, e-mail verification, login, logout and passwords: django-allauth's pages -----------
     Entry("", {"GET": by_role(redirect("/provider/home"), anonymous=redirect("/accounts/login/"))}),
     Entry("provider/home", {"GET": logged_in_page()}),
+    Entry("favicon.ico", {"GET": everyone(Answer(301, "/static/portal/favicon"))}),
     Entry(
         "accounts/signup/",
         {"GET": by_role(redirect("/provider/home"), anonymous=OK)},
@@ -300,6 +301,12 @@ PORTAL_ENTRIES = [
         },
         data=lambda world: {"name": "New Co", "slug": "new-co"},
         note="the operator has not joined the Provider Program",
+    ),
+    Entry(
+        "company/<slug:slug>/",
+        member_methods(None),
+        kwargs=acme_slug,
+        note="the company home: add-ons' health for all members, open tickets for ticket handlers",
     ),
     Entry(
         "company/<slug:slug>/users/",
@@ -542,6 +549,24 @@ PORTAL_ENTRIES = [
         member_methods(Permission.MANAGE_MANIFESTS, post=OK),
         kwargs=lambda w: {"slug": w.acme.addon.slug},
         note="the POST answer is the one page that shows a new signing secret (audited)",
+    ),
+    Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/sync/",
+        {
+            "GET": member_page(Permission.SUPPORT_TICKETS, NOT_ALLOWED),
+            "POST": member_page(
+                Permission.SUPPORT_TICKETS, redirect("/addons/acme-marker-search/resources/")
+            ),
+        },
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+        note="'Sync now' queues a read of the list from Heroku; ticket handlers need it fresh",
     ),
     Entry(
         "addons/<slug:slug>/resources/<uuid:resource_uuid>/rotate-credentials/",
