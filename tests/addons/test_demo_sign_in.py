@@ -3,11 +3,9 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
-from addons.heroku.fake import FakeHeroku
-from addons.heroku.fake.demo import DEMO_RESOURCES, demo_world
+from addons.heroku.fake.demo import DEMO_RESOURCES
 from addons.models import AddonResource
 
 pytestmark = pytest.mark.django_db
@@ -15,15 +13,6 @@ pytestmark = pytest.mark.django_db
 DEMO_URL = "/demo/"
 FORM = re.compile(r'<form method="post" action="/sso/login">(.*?)</form>', re.S)
 FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
-
-
-@pytest.fixture
-def demo_loaded(settings):
-    """The demo data, loaded against the fake Heroku's demo world (which keeps serving)."""
-    with FakeHeroku(demo_world()) as fake:
-        settings.HEROKU_API_URL = settings.HEROKU_ID_URL = fake.url
-        call_command("load_demo_data")
-        yield fake
 
 
 @pytest.fixture

@@ -14,16 +14,13 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from playwright.sync_api import Page
 
 from accounts.models import CompanyUser, User
 from accounts.permissions import Permission
 from addons.management.commands import load_demo_data as demo
-from addons.models import AccessGrant, Addon, AddonResource, Ticket
-from addons.tickets.services import TicketSource, open_ticket
+from addons.models import Addon
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import DESKTOP_VIEWPORT, MOBILE_VIEWPORT, SCREENSHOT_DIR
 from tests.e2e.steps import log_in
@@ -69,36 +66,9 @@ def demo_logins() -> list[str]:
 
 
 @pytest.fixture
-def demo_world(db):
-    """The demo data, and a resource with an access list and a ticket if the demo has none."""
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    addon = Addon.objects.get(slug="acme-search")
-    resource = addon.resources.filter(state=AddonResource.State.PROVISIONED).first()
-    if resource is None:
-        resource = AddonResource.objects.create(
-            uuid="3f2b8d4e-6a1c-4e7b-9d2f-5c8a1b0e7f64",
-            addon=addon,
-            plan=addon.plans.get(slug="basic"),
-            name="acme-search-walk",
-            state=AddonResource.State.PROVISIONED,
-            app_name="demo-app",
-            last_synced_at=timezone.now(),
-            sync_status=AddonResource.SyncStatus.OK,
-        )
-        AccessGrant.objects.create(
-            resource=resource, email="customer@example.org", sources=["collaborator"], role="owner"
-        )
-    if not Ticket.objects.filter(addon=addon).exists():
-        open_ticket(
-            addon=addon,
-            resource=resource,
-            subject="Search results are empty",
-            body="Since this morning every query returns nothing. Our app is demo-app.",
-            requester_email="customer@example.org",
-            escalate=True,
-            source=TicketSource.DASHBOARD,
-        )
-    return addon
+def demo_world(demo_loaded):
+    """The demo data (its synced resources and tickets), the fake Heroku serving behind it."""
+    return Addon.objects.get(slug="acme-search")
 
 
 def allowed_pages(user: User) -> tuple[set[str], set[str]]:
