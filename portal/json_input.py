@@ -1,0 +1,103 @@
+"""JSON from outside the portal, bounded in depth before Python's parser sees it.
+
+Python's `json` module recurses once per level of nesting: about 10,000 "[" (20 KB, well within
+the 64 KiB bodies the APIs take) raise RecursionError, and a value a few thousand levels deep that
+it does parse still has to be walked, encoded and stored (PostgreSQL's jsonb has a stack limit of
+its own). No field of the portal's inputs needs more than a few levels, so every JSON document from
+outside (the Partner API, the ticket intake, the manifest import) is scanned first, without
+recursion, and refused when a value nests deeper than `MAX_NESTING`, naming the field.
+"""
+
+import json
+import re
+
+from portal.text import storable
+
+# Levels of arrays and objects a field's value may hold: {"options": {"a": [1]}} nests 2 deep
+# in "options". The top-level object, which holds the fields, is not counted.
+MAX_NESTING = 5
+
+# A string token (escapes included) or one structural character; everything else is skipped.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]', re.DOTALL)
+
+
+class NestingTooDeep(ValueError):
+    """A JSON document nests deeper than allowed; PATH names the object keys down to the place."""
+
+    def __init__(self, *, path: list[str], limit: int):
+        self.path = path
+        self.limit = limit
+        where = f"“{self.field}”" if self.field is not None else "The document"
+        super().__init__(f"{where} nests arrays and objects more than {limit} levels deep.")
+
+    @property
+    def field(self) -> str | None:
+        """Return the top-level field where the limit was passed (None outside an object)."""
+        return self.path[0] if self.path else None
+
+    @property
+    def dotted_path(self) -> str:
+        return ".".join(self.path)
+
+
+def decode(body: bytes) -> str:
+    """Return BODY as text, in the UTF-8, -16 or -32 that `json.loads` would detect."""
+    return body.decode(json.detect_encoding(body), "surrogatepass")
+
+
+def _key(token: str) -> str:
+    try:
+        key = json.loads(token)
+    except ValueError:
+        key = token[1:-1]
+    return storable(key)[:100]
+
+
+def check_nesting(text: str, *, limit: int = MAX_NESTING) -> None:
+    """Raise NestingTooDeep when a value in the JSON document TEXT nests deeper than LIMIT.
+
+    The document's own top-level array or object is level 0, so LIMIT applies to each field's
+    value. Linear in the length of TEXT, and it needs no valid JSON: the parser judges that after.
+    """
+    if text.count("[") + text.count("{") <= limit + 1:
+        return  # too few brackets to nest that deep: the common case, at no cost
+    # One frame per open array or object: [is_object, current key, expecting a key].
+    frames: list[list] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            if len(frames) > limit:
+                raise NestingTooDeep(path=_path(frames), limit=limit)
+            frames.append([token == "{", None, token == "{"])
+        elif token in "]}":
+            if frames:
+                frames.pop()
+        elif frames:
+            _follow(frames[-1], token)
+
+
+def _follow(frame: list, token: str) -> None:
+    """Update FRAME, the innermost open array or object, for TOKEN (a string, "," or ":")."""
+    is_object, _key_so_far, expecting_key = frame
+    if token == ",":
+        frame[2] = is_object
+    elif token == ":":
+        frame[2] = False
+    elif expecting_key:
+        frame[1], frame[2] = _key(token), False
+
+
+def _path(frames: list[list]) -> list[str]:
+    """Return the object keys down to the innermost frame (none if the document is no object)."""
+    if not frames or not frames[0][0]:
+        return []
+    return [key for is_object, key, _ in frames if is_object and key is not None]
+
+
+def loads(text: str, *, limit: int = MAX_NESTING):
+    """Return the JSON value in TEXT, or raise NestingTooDeep or ValueError (not valid JSON)."""
+    check_nesting(text, limit=limit)
+    try:
+        return json.loads(text)
+    except RecursionError:  # cannot happen within the limit; never a 500 if it does
+        raise ValueError("The JSON document nests too deeply to be read.") from None

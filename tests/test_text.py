@@ -1,0 +1,132 @@
+"""The portal's character rules (portal/text.py) and JSON depth limit (portal/json_input.py)."""
+
+import json
+import re
+
+import hypothesis
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import strategies as st
+
+from portal import json_input
+from portal.text import (
+    ONE_LINE_PATTERN,
+    STORABLE_PATTERN,
+    is_storable_json,
+    text_problem,
+    validate_one_line,
+    validate_storable,
+)
+from tests.hostile import NASTY_CHARACTERS, SURROGATES
+
+any_characters = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
+texts = any_characters | st.lists(st.sampled_from(NASTY_CHARACTERS + SURROGATES)).map("".join)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Backups failing",
+        "caf\u00e9",
+        "\u05e9\u05dc\u05d5\u05dd",
+        "\U0001f468\u200d\U0001f469",
+        "a\u200cb",
+    ],
+)
+def test_ordinary_text_is_one_line(value):
+    validate_one_line(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("a\nb", "U+000A"),
+        ("a\tb\tc", "U+0009"),
+        ("a\x7f", "U+007F"),
+        ("a\x85", "U+0085"),
+        ("a\u2029", "U+2029"),
+        ("a\u202eb\u2066", "U+202E, U+2066"),
+    ],
+)
+def test_controls_separators_and_bidi_overrides_are_not_one_line(value, named):
+    with pytest.raises(ValidationError) as refusal:
+        validate_one_line(value)
+
+    assert refusal.value.code == "not_one_line"
+    assert f"({named})" in refusal.value.messages[0]
+
+
+@pytest.mark.parametrize("value", ["a\x00", "\ud800", "x\udfffy"])
+def test_nul_and_lone_surrogates_are_not_storable(value):
+    with pytest.raises(ValidationError):
+        validate_storable(value)
+    with pytest.raises(ValidationError):
+        validate_one_line(value)
+
+
+def test_multi_line_text_may_hold_controls():
+    validate_storable("line 1\r\n\tline 2 \x1b[31mred\x1b[0m")
+
+
+@hypothesis.given(value=texts)
+def test_the_patterns_state_the_same_rules(value):
+    """docs/openapi.yaml states the rules as these patterns; Python's `re` reads them alike."""
+    assert bool(re.search(ONE_LINE_PATTERN, value)) == (text_problem(value, one_line=True) is None)
+    assert bool(re.search(STORABLE_PATTERN, value)) == (text_problem(value, one_line=False) is None)
+
+
+def test_a_deep_json_value_is_checked_without_recursion():
+    value = []
+    for _ in range(100_000):
+        value = [value, "\x00"]
+    assert not is_storable_json(value)
+
+
+def depth(value) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}",:\\ab'),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}",:\\ab'), children, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@hypothesis.given(fields=st.dictionaries(st.text(max_size=5), json_values, max_size=4))
+def test_the_scan_measures_what_the_parser_reads(fields):
+    text = json.dumps(fields, ensure_ascii=False)
+    too_deep = {name for name, value in fields.items() if depth(value) > json_input.MAX_NESTING}
+
+    if too_deep:
+        with pytest.raises(json_input.NestingTooDeep) as refusal:
+            json_input.loads(text)
+        assert refusal.value.field in too_deep
+    else:
+        assert json_input.loads(text) == fields
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000, "[" * 30_000 + "]" * 30_000, '{"a": ' + "{" * 50_000, '{"a": "' + "[" * 9],
+)
+def test_nothing_python_cannot_parse_gets_to_the_parser(text):
+    with pytest.raises(ValueError):  # NestingTooDeep is a ValueError
+        json_input.loads(text)
+
+
+def test_the_refusal_names_the_path_of_keys():
+    text = json.dumps({"api": {"production": {"base_url": [[[[["x"]]]]]}}})
+
+    with pytest.raises(json_input.NestingTooDeep) as refusal:
+        json_input.loads(text)
+
+    assert refusal.value.field == "api"
+    assert refusal.value.dotted_path == "api.production.base_url"
