@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,8 @@ from addons.partner_api.exceptions import (
     RequestTooLargeError,
     ResourceNotFoundError,
 )
-from portal.text import is_storable, is_storable_json
+from portal import json_input
+from portal.text import is_storable_json, text_problem
 
 # No Partner API body comes near this; anything larger is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
@@ -38,8 +38,11 @@ def read_json_object(body: bytes, *, content_length: int | None = None) -> dict:
     if not body.strip():
         raise MalformedRequestError("The request body is empty; a JSON object is expected.")
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        # Every field, "options" included, nests at most json_input.MAX_NESTING levels.
+        data = json_input.loads(json_input.decode(body))
+    except json_input.NestingTooDeep as exc:
+        raise MalformedRequestError(str(exc), outcome=f"nested too deep: {exc.field}") from None
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise MalformedRequestError("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise MalformedRequestError("The request body must be a JSON object.")
@@ -50,6 +53,7 @@ _UNSTORABLE_MESSAGE = "“{}” contains a NUL character or a lone surrogate, wh
 
 
 def _string(data: dict, key: str, *, required: bool = False) -> str:
+    """Return the one-line text field KEY of DATA (portal.text), or raise a 4xx naming it."""
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -57,8 +61,9 @@ def _string(data: dict, key: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedRequestError(f"“{key}” must be a string.", outcome=f"malformed {key}")
-    if not is_storable(value):
-        raise InvalidParamsError(_UNSTORABLE_MESSAGE.format(key), outcome=f"unstorable {key}")
+    problem = text_problem(value, one_line=True)
+    if problem:
+        raise InvalidParamsError(f"“{key}” {problem}.", outcome=f"refused characters in {key}")
     return value
 
 
