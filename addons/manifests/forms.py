@@ -1,11 +1,11 @@
 """Forms of the add-on settings pages. They validate; `addons.manifests.services` writes."""
 
-import json
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.addresses import validate_email_address
 from addons.manifests.validators import (
     validate_config_var_name_prefix,
     validate_config_var_names,
@@ -15,8 +15,17 @@ from addons.manifests.validators import (
     validate_secret,
 )
 from addons.models import Addon
+from portal import json_input
+from portal.text import text_problem, validate_storable
 
 MAX_MANIFEST_BYTES = 64 * 1024
+
+
+class ProductionURLField(forms.URLField):
+    """A manifest URL; `validate_production_url` runs Django's URL validator after its own checks,
+    so that a URL Python cannot even split gets one message, not two."""
+
+    default_validators = []
 
 
 def _lines(value: str) -> list[str]:
@@ -26,14 +35,14 @@ def _lines(value: str) -> list[str]:
 class ManifestForm(forms.Form):
     """The manifest fields a company user edits (the password has its own confirmation page)."""
 
-    base_url = forms.URLField(
+    base_url = ProductionURLField(
         label="Partner API URL (base_url)",
         max_length=200,
         validators=[validate_production_url],
         assume_scheme="https",
         help_text="The portal's address and /heroku/resources, e.g. https://portal.example.com/heroku/resources.",
     )
-    sso_url = forms.URLField(
+    sso_url = ProductionURLField(
         label="SSO URL (sso_url)",
         max_length=200,
         validators=[validate_production_url],
@@ -107,8 +116,11 @@ class MarketingBillingForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[validate_storable],
     )
-    billing_email = forms.EmailField(label="Billing email", required=False)
+    billing_email = forms.EmailField(
+        label="Billing email", required=False, validators=[validate_email_address]
+    )
 
 
 class ManifestImportForm(forms.Form):
@@ -157,8 +169,13 @@ class ManifestImportForm(forms.Form):
             return self.cleaned_data
         text = self._read_text()
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
+            data = json_input.loads(text)
+        except json_input.NestingTooDeep as exc:
+            where = exc.dotted_path or "The manifest"
+            raise ValidationError(
+                f"{where}: nests arrays and objects more than {exc.limit} levels deep."
+            ) from None
+        except ValueError:
             raise ValidationError("This is not valid JSON.") from None
         if not isinstance(data, dict) or not isinstance(data.get("api"), dict):
             raise ValidationError("A v3 manifest is a JSON object with an “api” object.")
@@ -221,6 +238,12 @@ class ManifestImportForm(forms.Form):
             if not isinstance(values[key], str):
                 errors.append(f"{self.PATHS[key]}: must be a string.")
                 values[key] = ""
+        for key, value in values.items():
+            # Checked as written in the manifest, before the manifest form joins and splits them.
+            problem = _text_problem(value)
+            if problem:
+                errors.append(f"{self.PATHS[key]}: {problem}.")
+                values[key] = [] if isinstance(value, list) else ""
         return values
 
     def _name_change(self, data: dict, errors: list[str]) -> dict:
@@ -229,6 +252,10 @@ class ManifestImportForm(forms.Form):
             return {}
         if not isinstance(name, str) or not name.strip() or len(name) > 100:
             errors.append("name: must be a non-empty string of at most 100 characters.")
+            return {}
+        problem = _text_problem(name)
+        if problem:
+            errors.append(f"name: {problem}.")
             return {}
         return {"name": name.strip()}
 
@@ -245,3 +272,12 @@ class ManifestImportForm(forms.Form):
             else:
                 changes[field] = value
         return changes
+
+
+def _text_problem(value: str | list[str]) -> str | None:
+    """Return what breaks the one-line rule in VALUE (a string or each string of a list)."""
+    for item in value if isinstance(value, list) else [value]:
+        problem = text_problem(item, one_line=True)
+        if problem:
+            return problem
+    return None

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from portal.text import text_problem, validate_one_line
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 
@@ -24,40 +27,52 @@ MAX_SECRET_LENGTH = 255
 
 
 def validate_production_url(value: str) -> None:
-    """Require https; plain http only for localhost or 127.0.0.1 while DEBUG is on."""
-    parts = urlsplit(value)
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and settings.DEBUG and parts.hostname in LOCAL_HOSTS:
-        return
-    raise ValidationError("Heroku calls production URLs over https only: use an https:// URL.")
+    """Require an https URL Python can read; plain http only for localhost while DEBUG is on."""
+    validate_one_line(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # a port out of range raises only when it is read
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ValidationError(f"Enter a URL that can be read: {exc}.") from None
+    if port == 0:
+        raise ValidationError("Enter a URL that can be read: port 0 cannot be called.")
+    local = parts.scheme == "http" and settings.DEBUG and parts.hostname in LOCAL_HOSTS
+    if parts.scheme != "https" and not local:
+        raise ValidationError("Heroku calls production URLs over https only: use an https:// URL.")
+    URLValidator(schemes=["http", "https"])(value)
 
 
-def _require_list_of_strings(value, what: str) -> None:
+def _require_names(value, what: str, pattern: re.Pattern) -> None:
+    """Require VALUE to be a list of one-line strings that match PATTERN, naming those that do not.
+
+    A name that is not one line of text is described, never quoted: it may not even be storable.
+    """
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(f"Enter a list of {what}.")
+        raise ValidationError(f"Enter a list of {what}s.")
+    for item in value:
+        problem = text_problem(item, one_line=True)
+        if problem:
+            raise ValidationError(f"A {what} {problem}.")
+    bad = [item for item in value if not pattern.fullmatch(item)]
+    if bad:
+        raise ValidationError(f"Not a {what}: {', '.join(bad)}.")
 
 
 def validate_region_names(regions: list[str]) -> None:
     """Require a list of Heroku region names, such as us, eu or dublin."""
-    _require_list_of_strings(regions, "region names")
-    bad = [region for region in regions if not REGION_NAME.match(region)]
-    if bad:
-        raise ValidationError(f"Not a region name: {', '.join(bad)}.")
+    _require_names(regions, "region name", REGION_NAME)
 
 
 def validate_config_var_name_prefix(prefix: str) -> None:
     """Require a config var prefix in upper case, e.g. ACME_SEARCH (empty: the id upper-cased)."""
-    if prefix and not CONFIG_VAR_NAME.match(prefix):
+    validate_one_line(prefix)
+    if prefix and not CONFIG_VAR_NAME.fullmatch(prefix):
         raise ValidationError("Use upper-case letters, digits and underscores.")
 
 
 def validate_config_var_names(names: list[str]) -> None:
     """Require a list of config var names in upper case, e.g. ACME_SEARCH_URL."""
-    _require_list_of_strings(names, "config var names")
-    bad = [name for name in names if not CONFIG_VAR_NAME.match(name)]
-    if bad:
-        raise ValidationError(f"Not a config var name: {', '.join(bad)}.")
+    _require_names(names, "config var name", CONFIG_VAR_NAME)
 
 
 def validate_config_vars_start_with(names: list[str], prefix: str) -> None:
@@ -68,11 +83,12 @@ def validate_config_vars_start_with(names: list[str], prefix: str) -> None:
 
 
 def validate_secret(value: str) -> None:
-    """Require a manifest secret (Partner API password, SSO salt) of 16 to 255 characters."""
+    """Require a manifest secret (API password, SSO salt): one line of 16 to 255 characters."""
     if not isinstance(value, str) or not MIN_SECRET_LENGTH <= len(value) <= MAX_SECRET_LENGTH:
         raise ValidationError(
             f"Must be a string of {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters."
         )
+    validate_one_line(value)
 
 
 def validate_url_if_given(value: str) -> None:
@@ -82,6 +98,7 @@ def validate_url_if_given(value: str) -> None:
 
 
 FIELD_VALIDATORS = {
+    "name": validate_one_line,
     "base_url": validate_url_if_given,
     "sso_url": validate_url_if_given,
     "regions": validate_region_names,
