@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 from accounts.addresses import normalize_email
 from accounts.models import Company, User
 from accounts.permissions import ALL_PERMISSIONS, Permission
+from portal.text import validate_one_line
 
 
 def permissions_field(**kwargs) -> forms.TypedMultipleChoiceField:
@@ -35,7 +36,7 @@ class SignupForm(UserCreationForm):
 
 
 class CompanyForm(forms.Form):
-    name = forms.CharField(label="Company name", max_length=100)
+    name = forms.CharField(label="Company name", max_length=100, validators=[validate_one_line])
     slug = forms.SlugField(
         label="Short name (used in links)",
         max_length=60,
