@@ -22,6 +22,8 @@ from tests.hostile import (
     hostile_text,
     json_only_text,
     nasty_text,
+    nested_json_text,
+    nesting_depths,
 )
 
 pytestmark = pytest.mark.django_db
@@ -336,3 +338,27 @@ def test_a_plan_change_refuses_a_plan_that_is_not_one_line(heroku, provisioned_r
     assert response.status_code == 422
     provisioned_resource.refresh_from_db()
     assert provisioned_resource.plan.slug == "basic"
+
+
+@HOSTILE_SETTINGS
+@hypothesis.given(
+    field=st.sampled_from([*PROVISION_FIELDS, "an_unknown_field"]),
+    depth=nesting_depths,
+    kind=st.sampled_from(["[", "{", "[{"]),
+)
+def test_a_field_nested_at_any_depth_is_served_or_refused_naming_it(heroku, field, depth, kind):
+    marker = "NESTED-VALUE-MARKER"
+    raw = json.dumps(provision_body(uuid.uuid4(), **{field: marker}))
+    raw = raw.replace(f'"{marker}"', nested_json_text(depth, kind))
+    before = snapshot()
+
+    response = heroku.call("POST", "/heroku/resources", raw=raw.encode())
+
+    if depth > 5 and len(raw) <= 64 * 1024:  # larger: 413 before it is read
+        assert response.status_code == 400, response.content[:300]
+        assert response.json()["message"].startswith(f"“{field}” nests arrays and objects")
+    if response.status_code == 200:
+        assert len(snapshot()) == len(before) + 1
+    else:
+        assert_clear_refusal(response)
+        assert snapshot() == before
