@@ -6,9 +6,14 @@ it does parse still has to be walked, encoded and stored (PostgreSQL's jsonb has
 its own). No field of the portal's inputs needs more than a few levels, so every JSON document from
 outside (the Partner API, the ticket intake, the manifest import) is scanned first, without
 recursion, and refused when a value nests deeper than `MAX_NESTING`, naming the field.
+
+Python also reads numbers that JSON cannot store: 1e999 becomes inf, and NaN and Infinity are
+accepted although no JSON standard has them. Written back, they are Infinity and NaN, which
+neither SQLite's nor PostgreSQL's JSON takes. `loads` refuses them, naming the field.
 """
 
 import json
+import math
 import re
 
 from portal.text import storable
@@ -38,6 +43,17 @@ class NestingTooDeep(ValueError):
     @property
     def dotted_path(self) -> str:
         return ".".join(self.path)
+
+
+class NumberOutOfRange(ValueError):
+    """A JSON document holds NaN, Infinity or a number beyond the range of a double."""
+
+    def __init__(self, *, field: str | None):
+        self.field = field
+        where = f"“{field}”" if field is not None else "The document"
+        super().__init__(
+            f"{where} holds a number JSON cannot store (NaN, Infinity, or beyond ±1.8e308)."
+        )
 
 
 def decode(body: bytes) -> str:
@@ -95,9 +111,28 @@ def _path(frames: list[list]) -> list[str]:
 
 
 def loads(text: str, *, limit: int = MAX_NESTING):
-    """Return the JSON value in TEXT, or raise NestingTooDeep or ValueError (not valid JSON)."""
+    """Return the JSON value in TEXT, or raise NestingTooDeep, NumberOutOfRange or ValueError."""
     check_nesting(text, limit=limit)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:  # cannot happen within the limit; never a 500 if it does
         raise ValueError("The JSON document nests too deeply to be read.") from None
+    fields = value.items() if isinstance(value, dict) else [(None, value)]
+    for field, item in fields:
+        if not _finite(item):
+            raise NumberOutOfRange(field=storable(field)[:100] if field is not None else None)
+    return value
+
+
+def _finite(value) -> bool:
+    """Return False when VALUE holds a float that is inf or nan (iteratively: no recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True

@@ -130,3 +130,17 @@ def test_the_refusal_names_the_path_of_keys():
 
     assert refusal.value.field == "api"
     assert refusal.value.dotted_path == "api.production.base_url"
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_a_number_json_cannot_store_is_refused_naming_the_field(number):
+    with pytest.raises(json_input.NumberOutOfRange) as refusal:
+        json_input.loads('{"ok": 1.5, "options": {"a": [NUMBER]}}'.replace("NUMBER", number))
+
+    assert refusal.value.field == "options"
+
+
+def test_big_integers_and_ordinary_floats_are_read():
+    assert json_input.loads('{"a": [123456789012345678901234567890, 1e308, -0.5]}') == {
+        "a": [123456789012345678901234567890, 1e308, -0.5]
+    }

@@ -175,6 +175,8 @@ class ManifestImportForm(forms.Form):
             raise ValidationError(
                 f"{where}: nests arrays and objects more than {exc.limit} levels deep."
             ) from None
+        except json_input.NumberOutOfRange as exc:
+            raise ValidationError(str(exc)) from None
         except ValueError:
             raise ValidationError("This is not valid JSON.") from None
         if not isinstance(data, dict) or not isinstance(data.get("api"), dict):

@@ -42,6 +42,8 @@ def read_json_object(body: bytes, *, content_length: int | None = None) -> dict:
         data = json_input.loads(json_input.decode(body))
     except json_input.NestingTooDeep as exc:
         raise MalformedRequestError(str(exc), outcome=f"nested too deep: {exc.field}") from None
+    except json_input.NumberOutOfRange as exc:
+        raise MalformedRequestError(str(exc), outcome=f"number out of range: {exc.field}") from None
     except ValueError:  # UnicodeDecodeError is a ValueError
         raise MalformedRequestError("The request body is not valid JSON.") from None
     if not isinstance(data, dict):

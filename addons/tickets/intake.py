@@ -50,7 +50,7 @@ def read_payload(raw: bytes) -> dict:
         raise IntakeError(f"The request body is larger than {MAX_BODY_BYTES} bytes.", status=413)
     try:
         payload = json_input.loads(raw.decode("utf-8"))
-    except json_input.NestingTooDeep as exc:
+    except (json_input.NestingTooDeep, json_input.NumberOutOfRange) as exc:
         raise IntakeError(str(exc), status=400) from None
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise IntakeError(f"The request body is not valid JSON: {exc}", status=400) from None

@@ -91,3 +91,23 @@ def test_a_user_name_no_address_can_be_is_refused_like_a_wrong_one(client, provi
 
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
+
+
+@FORM_SETTINGS
+@hypothesis.given(changes=form_changes(["new_password1", "new_password2"]))
+def test_any_new_password_form_sets_it_or_is_refused(client, provider, changes):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(provider.pk))
+    token = default_token_generator.make_token(User.objects.get(pk=provider.pk))
+    # The link's token goes into the session; the form is at the "set-password" address.
+    form_url = client.get(reverse("password_reset_confirm", args=[uid, token]))["Location"]
+    before = User.objects.get(pk=provider.pk).password
+
+    response = post_form(client, form_url, changes)
+
+    assert response.status_code in {200, 302}, response.status_code
+    if response.status_code == 200:
+        assert User.objects.get(pk=provider.pk).password == before

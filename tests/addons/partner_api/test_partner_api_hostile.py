@@ -362,3 +362,18 @@ def test_a_field_nested_at_any_depth_is_served_or_refused_naming_it(heroku, fiel
     else:
         assert_clear_refusal(response)
         assert snapshot() == before
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("field", ["options", "an_unknown_field"])
+def test_a_number_json_cannot_store_is_400_naming_the_field(heroku, field, number):
+    # Python reads these as inf and nan; json.dumps writes them back as Infinity and NaN, which
+    # neither SQLite's nor PostgreSQL's JSON accepts: a 500 on both, and Heroku retries a 500.
+    raw = json.dumps(provision_body(uuid.uuid4(), **{field: {"a": ["X"]}})).replace('"X"', number)
+
+    response = heroku.call("POST", "/heroku/resources", raw=raw.encode())
+
+    assert_clear_refusal(response)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"“{field}” holds a number")
+    assert not AddonResource.objects.exists()
