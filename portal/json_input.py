@@ -9,12 +9,15 @@ recursion, and refused when a value nests deeper than `MAX_NESTING`, naming the 
 
 Python also reads numbers that JSON cannot store: 1e999 becomes inf, and NaN and Infinity are
 accepted although no JSON standard has them. Written back, they are Infinity and NaN, which
-neither SQLite's nor PostgreSQL's JSON takes. `loads` refuses them, naming the field.
+neither SQLite's nor PostgreSQL's JSON takes. `loads` refuses them, naming the field, and with
+them integers beyond the range of a double, which I-JSON (RFC 7493) rules out and most JSON
+readers (JavaScript's among them) cannot hold exactly.
 """
 
 import json
 import math
 import re
+import sys
 
 from portal.text import storable
 
@@ -125,11 +128,13 @@ def loads(text: str, *, limit: int = MAX_NESTING):
 
 
 def _finite(value) -> bool:
-    """Return False when VALUE holds a float that is inf or nan (iteratively: no recursion)."""
+    """Return False when VALUE holds inf, nan or an integer beyond a double's range."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, int) and abs(item) > sys.float_info.max:
             return False
         if isinstance(item, dict):
             pending.extend(item.values())

@@ -4,6 +4,7 @@ import json
 import re
 
 import hypothesis
+import jsonschema_rs
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import strategies as st
@@ -11,8 +12,13 @@ from hypothesis import strategies as st
 from portal import json_input
 from portal.text import (
     ONE_LINE_PATTERN,
+    ONE_LINE_TEXT_PATTERN,
+    SPACES,
     STORABLE_PATTERN,
+    TEXT_PATTERN,
+    UUID_PATTERN,
     is_storable_json,
+    parse_uuid,
     text_problem,
     validate_one_line,
     validate_storable,
@@ -68,11 +74,24 @@ def test_multi_line_text_may_hold_controls():
     validate_storable("line 1\r\n\tline 2 \x1b[31mred\x1b[0m")
 
 
-@hypothesis.given(value=texts)
+def without_lone_surrogates(value: str) -> str:
+    # The patterns leave lone surrogates to I-JSON (portal/text.py says why).
+    return re.sub("[\ud800-\udfff]", "", value)
+
+
+@hypothesis.given(value=texts.map(without_lone_surrogates))
 def test_the_patterns_state_the_same_rules(value):
     """docs/openapi.yaml states the rules as these patterns; Python's `re` reads them alike."""
     assert bool(re.search(ONE_LINE_PATTERN, value)) == (text_problem(value, one_line=True) is None)
     assert bool(re.search(STORABLE_PATTERN, value)) == (text_problem(value, one_line=False) is None)
+
+
+@pytest.mark.parametrize(
+    "pattern", [ONE_LINE_PATTERN, STORABLE_PATTERN, TEXT_PATTERN, ONE_LINE_TEXT_PATTERN]
+)
+def test_the_patterns_compile_in_the_validator_schemathesis_uses(pattern):
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    assert validator.is_valid("Backups failing") and not validator.is_valid("a\x00b")
 
 
 def test_a_deep_json_value_is_checked_without_recursion():
@@ -132,7 +151,7 @@ def test_the_refusal_names_the_path_of_keys():
     assert refusal.value.dotted_path == "api.production.base_url"
 
 
-@pytest.mark.parametrize("number", ["1e999", "-1e400", "NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("number", ["1e999", "-1e400", "NaN", "Infinity", "-Infinity", "9" * 309])
 def test_a_number_json_cannot_store_is_refused_naming_the_field(number):
     with pytest.raises(json_input.NumberOutOfRange) as refusal:
         json_input.loads('{"ok": 1.5, "options": {"a": [NUMBER]}}'.replace("NUMBER", number))
@@ -144,3 +163,37 @@ def test_big_integers_and_ordinary_floats_are_read():
     assert json_input.loads('{"a": [123456789012345678901234567890, 1e308, -0.5]}') == {
         "a": [123456789012345678901234567890, 1e308, -0.5]
     }
+
+
+def test_the_spaces_are_pythons():
+    assert set(SPACES) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
+@hypothesis.given(
+    value=(texts | st.sampled_from([" ", "\u3000 ", "\t", "a\n", " \ufeff "])).map(
+        without_lone_surrogates
+    )
+)
+def test_the_non_blank_patterns_state_the_same_rules(value):
+    blank = not value.strip()
+    one_line = text_problem(value, one_line=True) is None
+    storable = text_problem(value, one_line=False) is None
+    assert bool(re.search(ONE_LINE_TEXT_PATTERN, value)) == (one_line and not blank)
+    assert bool(re.search(TEXT_PATTERN, value)) == (storable and not blank)
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("2a5e5a7a-4b1c-4e59-9a4c-7f5b8f7d9c01", True),
+        ("2A5E5A7A-4B1C-4E59-9A4C-7F5B8F7D9C01", True),
+        ("2a5e5a7a4b1c4e599a4c7f5b8f7d9c01", False),
+        ("{2a5e5a7a-4b1c-4e59-9a4c-7f5b8f7d9c01}", False),
+        ("urn:uuid:2a5e5a7a-4b1c-4e59-9a4c-7f5b8f7d9c01", False),
+        ("2a5e5a7a-4b1c-4e59-9a4c-7f5b8f7d9c01\n", False),
+        ("2a5e5a7a-4b1c-4e59-9a4c-7f5b8f7d9c0\u0661", False),  # an Arabic-Indic digit
+    ],
+)
+def test_a_uuid_is_read_in_its_canonical_form_only(value, canonical):
+    assert (parse_uuid(value) is not None) == canonical
+    assert bool(re.search(UUID_PATTERN, value)) == canonical

@@ -17,7 +17,7 @@ from addons.partner_api.exceptions import (
     ResourceNotFoundError,
 )
 from portal import json_input
-from portal.text import is_storable_json, text_problem
+from portal.text import is_storable_json, parse_uuid, text_problem
 
 # No Partner API body comes near this; anything larger is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
@@ -69,14 +69,15 @@ def _string(data: dict, key: str, *, required: bool = False) -> str:
     return value
 
 
-def parse_uuid(value: str) -> uuidlib.UUID:
-    """Return VALUE as a UUID, or raise a 400 error."""
-    try:
-        return uuidlib.UUID(value)
-    except (ValueError, AttributeError, TypeError):
+def parse_resource_uuid(value: str) -> uuidlib.UUID:
+    """Return VALUE, a UUID in its canonical 8-4-4-4-12 form (as Heroku sends it), or raise 400."""
+    resource_uuid = parse_uuid(value)
+    if resource_uuid is None:
         raise MalformedRequestError(
-            "“uuid” is not a valid UUID.", outcome="malformed uuid"
-        ) from None
+            "“uuid” is not a UUID in the form 8-4-4-4-12 hexadecimal digits.",
+            outcome="malformed uuid",
+        )
+    return resource_uuid
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class ProvisionRequest:
             # A malformed expiry is not worth failing a provisioning for: assume the usual one.
             expires_at = _parse_expiry(grant.get("expires_at"))
         return cls(
-            uuid=parse_uuid(_string(data, "uuid", required=True)),
+            uuid=parse_resource_uuid(_string(data, "uuid", required=True)),
             plan=_string(data, "plan", required=True),
             name=_string(data, "name"),
             region=_string(data, "region"),
@@ -139,13 +140,13 @@ def _parse_expiry(value) -> datetime:
 
 # Plan changes and de-provisioning ------------------------------------------------------------
 def parse_resource_path_uuid(addon: Addon, value: str) -> uuidlib.UUID:
-    """Return the uuid in a resource's URL; a malformed one names no resource (404)."""
-    try:
-        return uuidlib.UUID(value)
-    except ValueError:
+    """Return the uuid in a resource's URL; one not in canonical form names no resource (404)."""
+    resource_uuid = parse_uuid(value)
+    if resource_uuid is None:
         raise ResourceNotFoundError(
             f"{addon.slug} has no resource {value[:64]}.", outcome="malformed uuid in path"
-        ) from None
+        )
+    return resource_uuid
 
 
 def parse_plan_change(data: dict) -> str:

@@ -4,7 +4,6 @@
 intake API"). Every refusal is an `IntakeError` carrying the HTTP status to answer.
 """
 
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,7 +13,7 @@ from accounts.addresses import normalize_email, validate_email_address
 from addons.models import Addon, AddonResource, Ticket
 from addons.tickets.exceptions import IntakeError
 from portal import json_input
-from portal.text import is_storable, text_problem
+from portal.text import is_storable, parse_uuid, text_problem
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -139,12 +138,11 @@ def _email(payload: dict, name: str) -> str:
 def _resource(value, *, addon: Addon) -> AddonResource | None:
     if value is None:
         return None
-    try:
-        resource_uuid = uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        resource_uuid = None
+    resource_uuid = parse_uuid(value)
     if resource_uuid is None:
-        raise IntakeError("resource must be a resource UUID.", status=422)
+        raise IntakeError(
+            "resource must be a resource UUID (8-4-4-4-12 hexadecimal digits).", status=422
+        )
     resource = AddonResource.objects.filter(uuid=resource_uuid, addon=addon).first()
     if resource is None:
         raise IntakeError("No such resource of this add-on.", status=422)
