@@ -6,6 +6,7 @@ Every answer is a redirect after a complete write, or a 4xx with nothing written
 
 import hypothesis
 import pytest
+from django.urls import reverse
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, Notification, User
@@ -96,3 +97,14 @@ def test_actions_without_fields_ignore_what_else_is_posted(
     assert response.status_code in {302, 404, 409}, response.status_code
     if response.status_code == 302:
         assert response["Location"].startswith("/")  # "next" never leads off the site
+
+
+@pytest.mark.parametrize("next_url", ["0", "login", "signup", "a.b"])
+def test_a_next_that_is_not_a_path_of_the_site_leads_home(client, provider, next_url):
+    """Django's redirect() reads a string without "/" or "." as a view name: "0" was a 500."""
+    client.force_login(provider)
+
+    response = client.post(reverse("accounts:join-provider-program"), {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("provider-home")
