@@ -20,6 +20,7 @@ from accounts.permissions import (
     Permission,
     Preset,
 )
+from portal.text import validate_one_line
 
 GRANT_HELP = (
     "You can grant only rights you hold yourself: the others are shown, but cannot be ticked."
@@ -125,7 +126,7 @@ class ResetPasswordForm(allauth_forms.ResetPasswordForm):
 
 
 class CompanyForm(forms.Form):
-    name = forms.CharField(label="Company name", max_length=100)
+    name = forms.CharField(label="Company name", max_length=100, validators=[validate_one_line])
     slug = forms.SlugField(
         label="Short name (used in links)",
         max_length=60,

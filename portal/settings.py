@@ -9,6 +9,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.mailers import mailers_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -178,29 +180,14 @@ STORAGES = {
 }
 
 # Email goes through EMAIL_URL (console by default; e.g. smtp+tls://user:pass@host:587), mapped
-# onto Django 6.1's MAILERS setting.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
-_smtp_options = {
-    "host": _email.get("EMAIL_HOST"),
-    "port": _email.get("EMAIL_PORT"),
-    "username": _email.get("EMAIL_HOST_USER"),
-    "password": _email.get("EMAIL_HOST_PASSWORD"),
-    "use_tls": _email.get("EMAIL_USE_TLS"),
-    "use_ssl": _email.get("EMAIL_USE_SSL"),
-    "timeout": env.int("EMAIL_TIMEOUT", default=10),
-}
+# onto Django 6.1's MAILERS setting; a URL that cannot send stops the start-up (portal/mailers.py).
+MAILERS = mailers_from_url(
+    env.str("EMAIL_URL", default="consolemail://"), timeout=env.int("EMAIL_TIMEOUT", default=10)
+)
 # Development's console prints each message's text as written, links whole (portal/mail.py).
 # Production keeps Django's, which `check --deploy` refuses (mail.E001) as sending nothing.
-if DEBUG and _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
-    _email["EMAIL_BACKEND"] = "portal.mail.ConsoleEmailBackend"
-MAILERS = {
-    "default": {
-        "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": {k: v for k, v in _smtp_options.items() if v}
-        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
-        else {},
-    }
-}
+if DEBUG and MAILERS["default"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    MAILERS["default"]["BACKEND"] = "portal.mail.ConsoleEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partner Portal <portal@localhost>")
 # Absolute links in emails are built from this, since emails are rendered outside a request.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -17,6 +17,7 @@ from accounts.exceptions import (
 from accounts.models import AuditEvent, Company, CompanyUser, User
 from accounts.permissions import ALL_PERMISSIONS
 from accounts.services.audit import audit
+from portal.text import validate_one_line
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ def join_provider_program(*, user: User) -> User:
 
 def _save_company(company: Company, **kwargs) -> None:
     """Save COMPANY, validated; a slug taken a moment ago by someone else is a ValidationError."""
+    try:
+        validate_one_line(company.name)  # shown in page titles, lists and e-mail subjects
+    except ValidationError as refusal:
+        raise ValidationError({"name": refusal.error_list}) from None
     company.full_clean()
     try:
         with transaction.atomic():

@@ -8,9 +8,13 @@ from accounts import throttling
 
 
 def safe_next_url(request, default: str) -> str:
-    """Return the `next` parameter when it points at this site, else DEFAULT."""
+    """Return the `next` parameter when it is a path on this site, else DEFAULT.
+
+    Only a path ("/…"): Django's redirect() reads a string without "/" or "." as a view name, so
+    "0" would be a 500 and "login" a redirect to the log-in page.
+    """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

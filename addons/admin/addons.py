@@ -10,8 +10,9 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 
-from addons.admin.common import AddonsServiceAdminMixin
+from addons.admin.common import AddonsServiceAdminMixin, BoundedJSONField
 from addons.manifests import services
 from addons.models import Addon, Plan
 from addons.templatetags.addons_tags import dollars
@@ -140,6 +141,7 @@ class AddonAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
     list_select_related = ("company",)
     search_fields = ("name", "slug", "company__name")
     inlines = [PlanInline]
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.addresses import validate_email_address
 from addons.manifests.validators import (
     validate_cli_plugin_name,
     validate_config_var_name_prefix,
@@ -16,6 +17,14 @@ from addons.manifests.validators import (
     validate_test_url,
 )
 from addons.models import Addon
+from portal.text import validate_storable
+
+
+class ProductionURLField(forms.URLField):
+    """A manifest URL; `validate_production_url` runs Django's URL validator after its own checks,
+    so that a URL Python cannot even split gets one message, not two."""
+
+    default_validators = []
 
 
 def _lines(value: str) -> list[str]:
@@ -25,14 +34,14 @@ def _lines(value: str) -> list[str]:
 class ManifestForm(forms.Form):
     """The manifest fields a company user edits (the password has its own confirmation page)."""
 
-    base_url = forms.URLField(
+    base_url = ProductionURLField(
         label="Partner API URL (base_url)",
         max_length=200,
         validators=[validate_production_url],
         assume_scheme="https",
         help_text="The portal's address and /heroku/resources, e.g. https://portal.example.com/heroku/resources.",
     )
-    sso_url = forms.URLField(
+    sso_url = ProductionURLField(
         label="SSO URL (sso_url)",
         max_length=200,
         validators=[validate_production_url],
@@ -151,5 +160,8 @@ class MarketingBillingForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[validate_storable],
     )
-    billing_email = forms.EmailField(label="Billing email", required=False)
+    billing_email = forms.EmailField(
+        label="Billing email", required=False, validators=[validate_email_address]
+    )

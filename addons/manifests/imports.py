@@ -9,7 +9,6 @@ its path in the JSON.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django import forms
@@ -17,6 +16,8 @@ from django.core.exceptions import ValidationError
 
 from addons.manifests.forms import ManifestForm
 from addons.manifests.validators import validate_manifest_base, validate_secret
+from portal import json_input
+from portal.text import text_problem
 
 MAX_MANIFEST_BYTES = 64 * 1024
 
@@ -121,7 +122,22 @@ def _form_values(data: dict, errors: list[str]) -> dict:
         if not isinstance(values[name], str):
             errors.append(f"{PATHS[name]}: must be a string.")
             values[name] = ""
+    for name, value in values.items():
+        # Checked as written in the manifest, before the manifest form joins and splits lists.
+        problem = _one_line_problem(value)
+        if problem:
+            errors.append(f"{PATHS[name]}: {problem}.")
+            values[name] = [] if isinstance(value, list) else ""
     return values
+
+
+def _one_line_problem(value: str | list[str]) -> str | None:
+    """Return what breaks the one-line rule in VALUE (a string or each string of a list)."""
+    for item in value if isinstance(value, list) else [value]:
+        problem = text_problem(item, one_line=True)
+        if problem:
+            return problem
+    return None
 
 
 def _unknown_keys(data: dict) -> list[str]:
@@ -134,8 +150,14 @@ def _unknown_keys(data: dict) -> list[str]:
         if not isinstance(block, dict):
             continue
         for key in sorted(set(block) - known):
+            # A key is quoted only if it is one line of text: it may not even be storable.
+            where = (
+                f"{prefix}{key}"
+                if not text_problem(key, one_line=True)
+                else f"a key of {prefix or 'the manifest'}"
+            )
             ignored.append(
-                f"{prefix}{key}: not a manifest field the portal keeps; "
+                f"{where}: not a manifest field the portal keeps; "
                 "it is left out of the portal's export."
             )
     return ignored
@@ -147,6 +169,10 @@ def _name_change(data: dict, errors: list[str]) -> dict:
         return {}
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         errors.append("name: must be a non-empty string of at most 100 characters.")
+        return {}
+    problem = text_problem(name, one_line=True)
+    if problem:
+        errors.append(f"name: {problem}.")
         return {}
     return {"name": name.strip()}
 
@@ -217,8 +243,15 @@ class ManifestImportForm(forms.Form):
             return self.cleaned_data
         text = self._read_text()
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
+            data = json_input.loads(text)
+        except json_input.NestingTooDeep as exc:
+            where = exc.dotted_path or "The manifest"
+            raise ValidationError(
+                f"{where}: nests arrays and objects more than {exc.limit} levels deep."
+            ) from None
+        except json_input.NumberOutOfRange as exc:
+            raise ValidationError(str(exc)) from None
+        except ValueError:
             raise ValidationError("This is not valid JSON.") from None
         pulled = read_pulled_manifest(data, addon=self.addon)
         self.cleaned_data["changes"] = pulled.changes

@@ -13,10 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from accounts.addresses import normalize_email, validate_email_address
 from accounts.models import AuditEvent, Company, User
 from addons.manifests.exceptions import AddonInUseError, PlanInUseError
 from addons.manifests.validators import validate_manifest
 from addons.models import Addon, Plan, generate_secret
+from portal.text import validate_one_line, validate_storable
 
 MANIFEST_FIELDS = (
     "name",
@@ -44,6 +46,18 @@ def _save_new(row: Addon | Plan, *, taken: str) -> None:
             row.save()
     except IntegrityError:
         raise ValidationError({"slug": taken}) from None
+
+
+def _check_fields(**checks: tuple[Callable[[str], None], str]) -> None:
+    """Run each (validator, value) of CHECKS; raise one ValidationError keyed by field."""
+    errors = {}
+    for field, (validate, value) in checks.items():
+        try:
+            validate(value)
+        except ValidationError as refusal:
+            errors[field] = refusal.error_list
+    if errors:
+        raise ValidationError(errors)
 
 
 def _audit(*, addon: Addon, actor: User | None, action: str, **details) -> AuditEvent:
@@ -88,7 +102,8 @@ def _apply(
     try:
         locked.full_clean()
     except ValidationError as refusal:
-        errors = refusal.update_error_dict(errors)
+        for name, field_errors in refusal.error_dict.items():
+            errors.setdefault(name, field_errors)  # VALIDATE's reason for a field is enough
     if errors:
         raise ValidationError(errors)
     locked.save(update_fields=[*changed, "updated_at"])
@@ -99,6 +114,7 @@ def _apply(
 @transaction.atomic
 def create_addon(*, company: Company, slug: str, name: str, actor: User | None) -> Addon:
     """Create COMPANY's add-on SLUG (the manifest id), with a new API password and SSO salt."""
+    _check_fields(name=(validate_one_line, name))
     addon = Addon(company=company, slug=slug, name=name.strip())
     _save_new(addon, taken="That add-on id is taken; choose another.")
     _audit(addon=addon, actor=actor, action=AuditEvent.Action.ADDON_CREATED, name=addon.name)
@@ -224,8 +240,15 @@ def reset_oauth_secret(*, addon: Addon, actor: User | None) -> str:
 def update_marketing_and_billing(
     *, addon: Addon, actor: User | None, marketing_description: str, billing_email: str
 ) -> Addon:
-    """Set ADDON's marketing description and billing email."""
-    changes = {"marketing_description": marketing_description, "billing_email": billing_email}
+    """Set ADDON's marketing description and billing email (stored in its normal form)."""
+    _check_fields(
+        marketing_description=(validate_storable, marketing_description),
+        billing_email=(validate_email_address, billing_email),
+    )
+    changes = {
+        "marketing_description": marketing_description,
+        "billing_email": normalize_email(billing_email),
+    }
     return _apply(
         addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.ADDON_SETTINGS_CHANGED
     )
@@ -250,6 +273,7 @@ def create_plan(
     actor: User | None,
 ) -> Plan:
     """Add plan SLUG to ADDON; SLUG is the name Heroku knows the plan by, so it never changes."""
+    _check_fields(name=(validate_one_line, name))
     plan = Plan(
         addon=addon, slug=slug, name=name.strip(), price_cents=price_cents, visibility=visibility
     )
@@ -269,6 +293,7 @@ def update_plan(
     *, plan: Plan, name: str, price_cents: int, visibility: str, actor: User | None
 ) -> Plan:
     """Set PLAN's NAME, list price and VISIBILITY (public or hidden)."""
+    _check_fields(name=(validate_one_line, name))
     plan = _lock_plan(plan)
     before = _plan_values(plan)
     after = {"name": name.strip(), "price_cents": price_cents, "visibility": visibility}

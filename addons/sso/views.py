@@ -184,3 +184,6 @@ class DashboardTicketCreateView(HerokuSSORequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"Ticket #{ticket.pk} opened. We will reply by email.")
         return redirect("addons:dashboard", resource_uuid=resource.uuid)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

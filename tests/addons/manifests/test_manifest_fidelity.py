@@ -91,7 +91,7 @@ def test_the_import_refuses_regions_without_us(manager_client, addon, regions, m
 def test_the_admin_refuses_regions_without_us(operator_client, addon):
     from tests.addons.admin.test_addons_admin import addon_data, change_url
 
-    response = operator_client.post(change_url(addon), addon_data(addon, regions='["eu"]'))
+    response = operator_client.post(change_url(addon), addon_data(addon, regions="eu"))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["regions"] == [NO_US]
     assert Addon.objects.get(pk=addon.pk).regions == ["us", "eu"]

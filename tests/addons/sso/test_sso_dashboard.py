@@ -220,5 +220,5 @@ def test_a_ticket_is_opened_as_the_sso_user_and_reaches_the_support_queue(
 
 def test_an_incomplete_ticket_is_not_opened(sso_client, resource):
     response = sso_client.post(ticket_url(resource), {"subject": "", "body": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Ticket.objects.exists()
