@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The loopback fake Heroku that `make run` starts (addons/heroku/fake/), and the portal's OAuth
+# client registered on it for "Log in with Heroku" (made-up values: the fake is no Heroku).
+FAKE_PORT ?= 5050
+DEMO_OAUTH_CLIENT_ID ?= partner-portal-demo
+DEMO_OAUTH_CLIENT_SECRET ?= partner-portal-demo-secret
 
 .PHONY: run run-prod test test-fast lint bench bench-big bench-pages load check-python clean
 
@@ -27,13 +32,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	cp .env.example $@
 	@echo "Created .env from .env.example (DEBUG=true, for development only)."
 
+# `make run`: the development server, the django-q2 worker and the loopback fake Heroku in demo
+# mode (HEROKU_API_URL and HEROKU_ID_URL point at it, so nothing leaves the machine), after
+# migrate and load_demo_data. SITE_URL follows HOST and PORT, so e-mailed links open this server.
+# Ctrl-C stops all three.
+run: SHELL := /bin/bash
 run: $(VENV)/.installed | .env
-	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py load_demo_data
-	@echo "Serving http://$(HOST):$(PORT)/ with a django-q2 worker. Ctrl-C stops both."
-	@DEBUG=true $(BIN)/python manage.py qcluster & worker=$$!; \
-		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-		DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@set -euo pipefail; \
+	export DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),127.0.0.1,localhost}"; \
+	export HEROKU_API_URL=http://127.0.0.1:$(FAKE_PORT) HEROKU_ID_URL=http://127.0.0.1:$(FAKE_PORT); \
+	export HEROKU_OAUTH_CLIENT_ID=$(DEMO_OAUTH_CLIENT_ID) HEROKU_OAUTH_CLIENT_SECRET=$(DEMO_OAUTH_CLIENT_SECRET); \
+	$(BIN)/python manage.py fake_heroku --demo --port $(FAKE_PORT) & fake=$$!; \
+	trap 'kill $$fake $${worker:-} 2>/dev/null; wait 2>/dev/null' EXIT; \
+	trap 'exit 0' INT TERM; \
+	$(BIN)/python manage.py migrate --no-input; \
+	$(BIN)/python manage.py load_demo_data --wait 15; \
+	echo "Serving $$SITE_URL/ with a django-q2 worker and the fake Heroku on $$HEROKU_API_URL."; \
+	echo "Sign in as a Heroku customer: $$SITE_URL/demo/ (logins: README, Demo logins). Ctrl-C stops all three."; \
+	$(BIN)/python manage.py qcluster & worker=$$!; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production rehearsal: the production settings (DEBUG off, manifest static files, gunicorn)
 # on loopback. Plain http, so SECURE_SSL_REDIRECT is off. Throwaway secrets and the database URL

@@ -84,3 +84,14 @@ class SenderCannotGrantError(InvitationError, NotPermittedError):
     def __init__(self, message: str, *, why: str = ""):
         self.why = why or message
         super().__init__(message)
+
+
+class UnverifiedEmailError(AccountsError):
+    """The person's e-mail address is not proven yet (the sign-up link was never followed)."""
+
+    def __init__(self, email: str):
+        self.email = email
+        super().__init__(
+            f"Verify your e-mail address {email} first: follow the link we e-mailed you, or ask "
+            "for a new one."
+        )

@@ -41,3 +41,23 @@ def to_mask(permissions) -> int:
 def from_mask(mask: int) -> frozenset[Permission]:
     """Return the permissions set in MASK."""
     return frozenset(p for p, b in _BITS.items() if mask & b)
+
+
+class Preset(models.TextChoices):
+    """Named sets of rights that the Company tab offers when adding or inviting someone."""
+
+    SUPPORT = "support", "Support"
+    DEVELOPER = "developer", "Developer"
+    BILLING = "billing", "Billing"
+    OWNER = "owner", "Owner"
+
+
+PRESET_RIGHTS: dict[Preset, frozenset[Permission]] = {
+    Preset.SUPPORT: frozenset({Permission.SUPPORT_TICKETS}),
+    Preset.DEVELOPER: frozenset({Permission.MANAGE_MANIFESTS, Permission.OAUTH_SECRETS}),
+    Preset.BILLING: frozenset({Permission.MARKETING_BILLING, Permission.INSTALL_PLANS}),
+    Preset.OWNER: ALL_PERMISSIONS,
+}
+# The Company tab's default: the least that lets a new colleague do something useful. (A company
+# user made elsewhere, by a service call without rights, holds every right: DESIGN.md's default.)
+DEFAULT_PRESET = Preset.SUPPORT

@@ -9,9 +9,15 @@ the bad ones per address in Django's cache (`CACHE_URL`; shared between processe
 cache is, e.g. Redis or the database cache) and blocks the address for the rest of the window.
 """
 
+import logging
+
 from django.conf import settings
 from django_ratelimit.core import get_usage
 from ipware.ip import get_client_ip
+
+from accounts.addresses import normalize_email
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LINK_GROUP = "accounts.invitation-link"
 
@@ -35,11 +41,20 @@ def client_ip(request) -> str:
     return address or remote_addr
 
 
+# Where a login attempt carries the address: allauth's portal form posts "login" and authenticates
+# with "email"; the admin's form posts and authenticates with "username".
+LOGIN_FIELDS = ("login", "email", "username")
+
+
 def login_username(request, credentials=None) -> str:
-    """Return the login email of a login attempt, lower-cased as logins are (for django-axes)."""
-    # Django's login forms (portal and admin) send the email in the "username" field.
-    source = credentials if credentials else getattr(request, "POST", {})
-    return str(source.get("username") or "").strip().lower()
+    """Return the login email of a login attempt, in its one stored form (for django-axes)."""
+    sources = [credentials or {}, getattr(request, "POST", {})]
+    for source in sources:
+        for field in LOGIN_FIELDS:
+            value = source.get(field)
+            if value:
+                return normalize_email(str(value))
+    return ""
 
 
 def _invitation_link_usage(request, *, increment: bool) -> dict:
@@ -68,3 +83,13 @@ def record_bad_invitation_link(request) -> None:
 def cooloff_minutes(cooloff) -> int:
     """Return the timedelta COOLOFF in whole minutes (at least one), for messages."""
     return max(1, round(cooloff.total_seconds() / 60))
+
+
+def log_lockout_policy() -> None:
+    """Log, once per serving process, how failed logins are locked out (django-axes)."""
+    logger.info(
+        "Login lockouts (django-axes): %d failures of one username from one address lock them "
+        "out for %d minutes",
+        settings.AXES_FAILURE_LIMIT,
+        cooloff_minutes(settings.AXES_COOLOFF_TIME),
+    )

@@ -1,5 +1,5 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from accounts import views
 
@@ -47,82 +47,54 @@ urlpatterns = [
 ]
 
 
-def _form_page(title: str, submit: str) -> dict:
-    return {"title": title, "submit_label": submit}
+# The portal's own versions of django-allauth pages (accounts.views.auth); included ahead of
+# allauth.urls, so that at the same addresses they win.
+portal_account_pages = [
+    path("login/", views.LoginView.as_view(), name="account_login"),
+    path("signup/", views.SignupView.as_view(), name="account_signup"),
+    re_path(
+        r"^confirm-email/(?P<key>[-:\w]+)/$",
+        views.ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
+    re_path(
+        r"^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        views.PasswordResetFromKeyView.as_view(),
+        name="account_reset_password_from_key",
+    ),
+    # allauth serves these whatever its settings; the portal offers no login or reauthentication
+    # by a mailed code.
+    path("login/code/confirm/", views.not_offered),
+    path("reauthenticate/code/", views.not_offered),
+    path("reauthenticate/code/confirm/", views.not_offered),
+]
 
-
-# Un-namespaced, as django.contrib.auth and templates/base.html expect; included by portal/urls.py.
+# Un-namespaced, as django-allauth and templates/base.html expect; included by portal/urls.py.
+# Sign-up, verification, login, logout and passwords are django-allauth's (allauth.urls, under
+# accounts/). The addresses of the pages before allauth redirect to their successors.
 root_urlpatterns = [
     path("provider/home", views.ProviderHomeView.as_view(), name="provider-home"),
-    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/auth/login.html",
-            redirect_authenticated_user=True,
-            extra_context={"title": "Log in"},
-        ),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include(portal_account_pages)),
+    path("accounts/", include("allauth.urls")),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/auth/form.html",
-            extra_context=_form_page("Change your password", "Change password"),
-        ),
-        name="password_change",
+        RedirectView.as_view(pattern_name="account_change_password", permanent=True),
     ),
     path(
         "accounts/password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(
-            template_name="accounts/auth/message.html",
-            extra_context={"title": "Password changed", "message": "Your password was changed."},
-        ),
-        name="password_change_done",
+        RedirectView.as_view(pattern_name="account_change_password", permanent=True),
     ),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/auth/form.html",
-            extra_context=_form_page("Reset your password", "Email me a reset link"),
-        ),
-        name="password_reset",
+        RedirectView.as_view(pattern_name="account_reset_password", permanent=True),
     ),
     path(
         "accounts/password_reset/done/",
-        auth_views.PasswordResetDoneView.as_view(
-            template_name="accounts/auth/message.html",
-            extra_context={
-                "title": "Check your email",
-                "message": "If an account uses that address, we emailed it a link to set a new "
-                "password.",
-            },
-        ),
-        name="password_reset_done",
+        RedirectView.as_view(pattern_name="account_reset_password_done", permanent=True),
     ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/auth/form.html",
-            extra_context={
-                **_form_page("Set a new password", "Set password"),
-                "invalid_message": "This password reset link is invalid or was already used. "
-                "Ask for a new one.",
-            },
-        ),
-        name="password_reset_confirm",
-    ),
+    path("accounts/reset/<uidb64>/<token>/", views.legacy_password_reset_link),
     path(
         "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(
-            template_name="accounts/auth/message.html",
-            extra_context={
-                "title": "Password set",
-                "message": "Your new password is set. You can log in with it now.",
-                "show_login": True,
-            },
-        ),
-        name="password_reset_complete",
+        RedirectView.as_view(pattern_name="account_login", permanent=True),
     ),
 ]

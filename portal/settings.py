@@ -9,6 +9,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.mailers import mailers_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -39,7 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "accounts",
+    # The "Log in with Heroku" provider of django-allauth, an app of its own because allauth
+    # finds providers by importing each installed app's `provider` module.
+    "accounts.heroku_login",
     "addons",
 ]
 
@@ -53,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -71,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "accounts.navigation.portal_navigation",
             ],
         },
     },
@@ -106,9 +116,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "provider-home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -116,8 +126,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Sign-up, e-mail verification, login, logout and passwords: django-allauth (README, "Accounts").
+# An address counts as a person's only once it is proven: by the link sign-up e-mails, or by a
+# Heroku login whose account Heroku says is verified. Unverified people cannot log in with a
+# password until they follow the link (a login sends a fresh one).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.heroku_login.adapter.HerokuLoginAdapter"
+ACCOUNT_FORMS = {
+    "add_email": "accounts.forms.AddEmailForm",
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per person; changing it takes effect once the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# The link in the e-mail shows a page whose button (a POST) verifies: mail scanners only GET.
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# A taken address is a form error on the sign-up page (as it was before allauth), so that many
+# simultaneous sign-ups for one address give one account and form errors. The Company tab tells
+# its managers whether an address has a provider account anyway. Password reset still tells
+# nobody whether an address has an account (accounts.forms.ResetPasswordForm).
+ACCOUNT_PREVENT_ENUMERATION = False
+# Nobody is e-mailed about an address that has no account (a reset asked for a stranger's address).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Partner Portal: "
+# Failed logins are django-axes' to count (below); allauth's other limits (sign-ups, reset
+# e-mails, verification e-mails per address) stay on, counted in the cache (CACHE_URL).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the Heroku login starts with a POST (no login CSRF)
+SOCIALACCOUNT_STORE_TOKENS = False  # the identity is read once; no token is kept
+SOCIALACCOUNT_PROVIDERS = {"heroku": {"SCOPE": ["identity"]}}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One date format for the portal and the admin (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -135,25 +187,14 @@ STORAGES = {
 }
 
 # Email goes through EMAIL_URL (console by default; e.g. smtp+tls://user:pass@host:587), mapped
-# onto Django 6.1's MAILERS setting.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
-_smtp_options = {
-    "host": _email.get("EMAIL_HOST"),
-    "port": _email.get("EMAIL_PORT"),
-    "username": _email.get("EMAIL_HOST_USER"),
-    "password": _email.get("EMAIL_HOST_PASSWORD"),
-    "use_tls": _email.get("EMAIL_USE_TLS"),
-    "use_ssl": _email.get("EMAIL_USE_SSL"),
-    "timeout": env.int("EMAIL_TIMEOUT", default=10),
-}
-MAILERS = {
-    "default": {
-        "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": {k: v for k, v in _smtp_options.items() if v}
-        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
-        else {},
-    }
-}
+# onto Django 6.1's MAILERS setting; a URL that cannot send stops the start-up (portal/mailers.py).
+MAILERS = mailers_from_url(
+    env.str("EMAIL_URL", default="consolemail://"), timeout=env.int("EMAIL_TIMEOUT", default=10)
+)
+# Development's console prints each message's text as written, links whole (portal/mail.py).
+# Production keeps Django's, which `check --deploy` refuses (mail.E001) as sending nothing.
+if DEBUG and MAILERS["default"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    MAILERS["default"]["BACKEND"] = "portal.mail.ConsoleEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partner Portal <portal@localhost>")
 # Absolute links in emails are built from this, since emails are rendered outside a request.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -162,6 +203,12 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 HEROKU_API_URL = env.str("HEROKU_API_URL", default="https://api.heroku.com").rstrip("/")
 HEROKU_ID_URL = env.str("HEROKU_ID_URL", default="https://id.heroku.com").rstrip("/")
 HEROKU_API_TIMEOUT = env.float("HEROKU_API_TIMEOUT", default=10.0)
+# "Log in with Heroku" is on when both are set: the portal's own OAuth client, registered with
+# `heroku clients:create` (README, "Log in with Heroku"); its callback is
+# SITE_URL/accounts/heroku/login/callback/.
+HEROKU_OAUTH_CLIENT_ID = env.str("HEROKU_OAUTH_CLIENT_ID", default="")
+HEROKU_OAUTH_CLIENT_SECRET = env.str("HEROKU_OAUTH_CLIENT_SECRET", default="")
+SOCIALACCOUNT_REQUESTS_TIMEOUT = HEROKU_API_TIMEOUT
 # The OAuth grant exchange runs while Heroku waits for the provisioning answer, which it wants
 # within 3 s: a hung connect or read is cut off after this many seconds (not from the environment;
 # tests shorten it).
@@ -232,9 +279,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_lockout"
 # One reading of the client address (django-ipware, behind TRUSTED_PROXY_COUNT) for every limit.
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
-AXES_USERNAME_FORM_FIELD = "username"
+# The portal's login form (allauth) sends the address as "login", the admin's as "username".
+AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+# django-axes prints its banner in every process that starts Django (migrate, the worker, both
+# runserver processes); portal/wsgi.py states the lockout policy once, where requests are served.
+AXES_VERBOSE = False
 # Bad invitation links (token guessing): 10 from one address within a 15-minute window block that
 # address's invitation links for the rest of the window (django-ratelimit, counted in the cache
 # below; each address's windows start at a fixed offset of its own).
@@ -303,7 +354,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "refusals_without_traceback": {"()": "portal.logging.RefusalsWithoutTraceback"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default logging gives "django" a console handler of its own; its records
+        # reach the root's console too, so every line was printed twice in DEBUG.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -9,6 +9,7 @@ import time
 
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import User
 from addons.sso.tokens import legacy_token, user_scoped_token
 
@@ -21,11 +22,21 @@ HEROKU_USER_ID = "7d2f0b6e-5c1a-4a8e-9f3b-2e6d8c4a1b09"
 HEROKU_EMAIL = "dev@example.com"
 
 
-def make_provider(email: str, password: str, **extra) -> User:
-    """Return a new person with EMAIL who has joined the provider program."""
-    return User.objects.create_user(
-        email, password, joined_provider_program_at=timezone.now(), **extra
-    )
+def make_provider(email: str, password: str, *, joined: bool = True, **extra) -> User:
+    """Return a new person whose address EMAIL is verified and who has joined the provider
+    program (or, with JOINED false, has not yet)."""
+    if joined:
+        extra.setdefault("joined_provider_program_at", timezone.now())
+    user = User.objects.create_user(email, password, **extra)
+    services.mark_email_verified(user=user)
+    return user
+
+
+def make_unverified_person(email: str, password: str, **extra) -> User:
+    """Return a person who signed up as EMAIL and never followed the verification link."""
+    user = User.objects.create_user(email, password, **extra)
+    services.record_unverified_email(user=user)
+    return user
 
 
 def sso_form(

@@ -30,6 +30,7 @@ Add-ons and resources
     make_resource       makes a resource that the fake Heroku and the database both know
     personal_resource   such a resource on a personal app: solo-app, its owner and two
                         collaborators; never synced
+    demo_loaded         the demo data of `load_demo_data`, against the fake's demo world (serving)
 
 Tickets
     intake_token        `addon`'s ticket intake token
@@ -38,6 +39,7 @@ Tickets
     escalated_ticket    `new_ticket`, escalated (its emails sent); `closed_ticket`, then closed
 """
 
+import io
 import os
 import uuid
 from datetime import timedelta
@@ -244,6 +246,21 @@ def fake_heroku(settings):
     with FakeHeroku() as fake:
         settings.HEROKU_API_URL = fake.url
         settings.HEROKU_ID_URL = fake.url
+        yield fake
+
+
+@pytest.fixture
+def demo_loaded(settings):
+    """The demo data, loaded as `make run` loads it: against the fake Heroku's demo world, which
+    keeps serving (the demo's resources are provisioned and synced through it)."""
+    from django.core.management import call_command
+
+    from addons.heroku.fake import FakeHeroku
+    from addons.heroku.fake.demo import demo_world
+
+    with FakeHeroku(demo_world()) as fake:
+        settings.HEROKU_API_URL = settings.HEROKU_ID_URL = fake.url
+        call_command("load_demo_data", stdout=io.StringIO())
         yield fake
 
 

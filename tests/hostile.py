@@ -92,3 +92,58 @@ def field_changes(fields: list[str]) -> st.SearchStrategy[dict]:
 def field_removals(fields: list[str]) -> st.SearchStrategy[set]:
     """Return a strategy of sets of fields to delete from a valid body."""
     return st.sets(st.sampled_from(fields), max_size=3)
+
+
+# Forms --------------------------------------------------------------------------------------------
+# A form field's value as a browser or a script might send it: text, several values, empty.
+form_values = hostile_text | st.lists(nasty_text, max_size=3) | st.sampled_from(["", " ", "0"])
+
+FORM_SETTINGS = hypothesis.settings(HOSTILE_SETTINGS, max_examples=50)
+
+
+def form_body(data: dict) -> bytes:
+    """Return DATA url-encoded as a broken client may send it: lone surrogates as raw bytes."""
+    from urllib.parse import urlencode
+
+    return urlencode(data, doseq=True, encoding="utf-8", errors="surrogatepass").encode("ascii")
+
+
+def post_form(client, url: str, data: dict):
+    """POST DATA to URL as application/x-www-form-urlencoded, whatever it holds."""
+    return client.generic(
+        "POST", url, data=form_body(data), content_type="application/x-www-form-urlencoded"
+    )
+
+
+def form_changes(fields: list[str]) -> st.SearchStrategy[dict]:
+    """Return a strategy of {field: hostile value} changes to a valid form, unknown fields too."""
+    return st.dictionaries(st.sampled_from([*fields, "x", "csrfmiddlewaretoken"]), form_values)
+
+
+def rows(*models) -> dict:
+    """Return every row of MODELS as stored, to compare before and after a refused request."""
+    return {model.__name__: list(model.objects.order_by("pk").values_list()) for model in models}
+
+
+def assert_text_rules(values: dict, *, one_line: tuple[str, ...] = ()) -> None:
+    """Assert that every text in VALUES is storable, and the ONE_LINE ones one line."""
+    from portal.text import text_problem
+
+    for name, value in values.items():
+        if isinstance(value, str):
+            assert text_problem(value, one_line=name in one_line) is None, (name, value)
+
+
+# Nesting ------------------------------------------------------------------------------------------
+# Depths around the limit of portal.json_input, and far past what Python's parser can read.
+nesting_depths = st.integers(min_value=0, max_value=12) | st.sampled_from([1_000, 9_000, 30_000])
+
+
+def nested_json_text(depth: int, kind: str) -> str:
+    """Return JSON text of a value nested DEPTH levels: lists ("["), objects ("{") or both."""
+    if kind == "[":
+        return "[" * depth + "1" + "]" * depth
+    if kind == "{":
+        return '{"k":' * depth + "1" + "}" * depth
+    half = depth // 2
+    return '[{"k":' * half + ("[1]" if depth % 2 else "1") + "}]" * half

@@ -22,7 +22,7 @@ from accounts.exceptions import (
     NoProviderAccountError,
     NotPermittedError,
 )
-from accounts.forms import CompanyUserForm
+from accounts.forms import CompanyUserForm, EmailAddressField
 from accounts.models import Company, CompanyUser, Invitation
 
 
@@ -79,7 +79,7 @@ class InvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
 class CompanyAddForm(forms.ModelForm):
     """A new company and the person who becomes its first manager."""
 
-    first_manager = forms.EmailField(
+    first_manager = EmailAddressField(
         label="First manager's email address",
         max_length=254,
         help_text="A person who has joined the Provider Program. They become the company's first "
@@ -97,6 +97,9 @@ class CompanyAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     A company is deleted from its own page, which lists everything that goes with it.
     """
+
+    # Its page in the portal is for company users: an operator who is not one would get a 404.
+    view_on_site = False
 
     list_display = ("name", "slug", "user_count", "created_at")
     search_fields = ("name", "slug", "members__user__email")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts.forms import EmailAddressField
 from accounts.models import User
 
 
@@ -11,12 +12,14 @@ class UserCreationAdminForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
+        field_classes = {"email": EmailAddressField}
 
 
 class UserChangeAdminForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": EmailAddressField}
 
 
 @admin.register(User)

@@ -33,6 +33,7 @@ from accounts.services.members import (
     set_company_user_permissions,
     set_ticket_notifications,
 )
+from accounts.services.people import mark_email_verified, record_unverified_email
 
 __all__ = [
     "INVITATION_TOKEN_SALT",
@@ -50,6 +51,8 @@ __all__ = [
     "invite_company_user",
     "join_provider_program",
     "make_invitation_token",
+    "mark_email_verified",
+    "record_unverified_email",
     "rename_company",
     "resend_invitation",
     "revoke_company_user",

@@ -7,25 +7,40 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from accounts.addresses import normalize_email
-from accounts.exceptions import CompanyInUseError, NoProviderAccountError, NotInProviderProgramError
+from accounts import selectors
+from accounts.exceptions import (
+    CompanyInUseError,
+    NoProviderAccountError,
+    NotInProviderProgramError,
+    UnverifiedEmailError,
+)
 from accounts.models import AuditEvent, Company, CompanyUser, User
 from accounts.permissions import ALL_PERMISSIONS
 from accounts.services.audit import audit
+from portal.text import validate_one_line
 
 logger = logging.getLogger(__name__)
 
 
 def find_provider(email: str) -> User:
-    """Return the person with EMAIL who joined the Provider Program, or NoProviderAccountError."""
-    user = User.objects.filter(email__iexact=normalize_email(email)).first()
-    if user is None or not user.has_joined_provider_program:
+    """Return the person whose proven address is EMAIL and who joined the Provider Program.
+
+    Raise NoProviderAccountError otherwise: an address nobody has proven is no "Heroku account
+    associated with it", whoever signed up with it.
+    """
+    user = selectors.verified_provider(email)
+    if user is None:
         raise NoProviderAccountError(email.strip())
     return user
 
 
 def join_provider_program(*, user: User) -> User:
-    """Record that USER joined the provider program (once; joining again changes nothing)."""
+    """Record that USER joined the provider program (once; joining again changes nothing).
+
+    Raise UnverifiedEmailError while USER's address is not proven.
+    """
+    if not selectors.has_verified_email(user):
+        raise UnverifiedEmailError(user.email)
     if user.joined_provider_program_at is None:
         user.joined_provider_program_at = timezone.now()
         user.save(update_fields=["joined_provider_program_at"])
@@ -34,6 +49,10 @@ def join_provider_program(*, user: User) -> User:
 
 def _save_company(company: Company, **kwargs) -> None:
     """Save COMPANY, validated; a slug taken a moment ago by someone else is a ValidationError."""
+    try:
+        validate_one_line(company.name)  # shown in page titles, lists and e-mail subjects
+    except ValidationError as refusal:
+        raise ValidationError({"name": refusal.error_list}) from None
     company.full_clean()
     try:
         with transaction.atomic():
@@ -55,6 +74,10 @@ def create_company(
     if not first_manager.has_joined_provider_program:
         if first_manager == created_by:
             raise NotInProviderProgramError("Join the Provider Program before creating a company.")
+        raise NoProviderAccountError(first_manager.email)
+    if not selectors.has_verified_email(first_manager):
+        if first_manager == created_by:
+            raise UnverifiedEmailError(first_manager.email)
         raise NoProviderAccountError(first_manager.email)
     company = Company(name=name.strip(), slug=slug)
     _save_company(company)

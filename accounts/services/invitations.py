@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import selectors
 from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
@@ -24,6 +25,7 @@ from accounts.exceptions import (
     NotInProviderProgramError,
     OwnRightsError,
     SenderCannotGrantError,
+    UnverifiedEmailError,
 )
 from accounts.models import AuditEvent, Company, CompanyUser, Invitation, User
 from accounts.outbox import queue_email
@@ -81,9 +83,13 @@ def get_invitation_for_token(token: str, *, for_update: bool = False) -> Invitat
     return invitation
 
 
-def _renew(invitation: Invitation) -> None:
+MAX_VALID_FOR = timedelta(days=30)
+
+
+def _renew(invitation: Invitation, valid_for: timedelta | None = None) -> None:
     invitation.key = secrets.token_urlsafe(32)
-    invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    valid_for = valid_for or timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    invitation.expires_at = timezone.now() + valid_for
 
 
 def _send_invitation_email(invitation: Invitation, event: AuditEvent) -> None:
@@ -110,8 +116,11 @@ def invite_company_user(
     email: str,
     actor: Actor,
     permissions: Iterable[Permission] = ALL_PERMISSIONS,
+    valid_for: timedelta | None = None,
 ) -> Invitation:
     """Invite EMAIL to become a user of COMPANY holding PERMISSIONS, and email the link.
+
+    The link works for VALID_FOR (default: INVITATION_MAX_AGE_DAYS), at most MAX_VALID_FOR.
 
     The rule is adding's (`add_company_user`): a company user ACTOR must hold "manage company
     users" and every one of PERMISSIONS, an operator ACTOR `accounts.add_companyuser`; nobody
@@ -120,6 +129,8 @@ def invite_company_user(
     """
     email = normalize_email(email)
     permissions = frozenset(Permission(p) for p in permissions)
+    if valid_for is not None and not timedelta(hours=1) <= valid_for <= MAX_VALID_FOR:
+        raise InvitationError("An invitation works for between an hour and 30 days.")
     ensure_may_grant(actor, company=company, email=email, permissions=permissions)
     invited_by = actor.user
     if CompanyUser.objects.for_company(company).filter(user__email__iexact=email).exists():
@@ -138,7 +149,7 @@ def invite_company_user(
         invited_by=invited_by,
         invited_as=sent_as(actor),
     )
-    _renew(invitation)
+    _renew(invitation, valid_for)
     invitation.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -228,6 +239,8 @@ def accept_invitation(*, token: str, user: User) -> CompanyUser:
     still add company users. A refused invitation stays as it is; nothing is written.
     """
     invitation = get_invitation_for_token(token, for_update=True)
+    if not selectors.has_verified_email(user):
+        raise UnverifiedEmailError(user.email)
     if not user.has_joined_provider_program:
         raise NotInProviderProgramError(
             "Join the Provider Program before accepting this invitation."

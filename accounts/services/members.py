@@ -48,12 +48,23 @@ def _lock_for_change(company_user: CompanyUser) -> tuple[CompanyUser, list[int]]
     return locked, manager_ids
 
 
+def last_manager_error(company_user: CompanyUser) -> LastManagerError:
+    """Return the refusal of removing COMPANY_USER, the last who can manage company users."""
+    return LastManagerError(
+        f"{company_user.user.email} is the last user of {company_user.company} who can "
+        "manage company users. Give that right to someone else first."
+    )
+
+
+def is_last_manager(company_user: CompanyUser) -> bool:
+    """Return whether COMPANY_USER is the only user of their company who manages users."""
+    managers = CompanyUser.objects.for_company(company_user.company_id).managers()
+    return list(managers.values_list("pk", flat=True)[:2]) == [company_user.pk]
+
+
 def _ensure_another_manager_remains(company_user: CompanyUser, manager_ids: list[int]) -> None:
     if manager_ids == [company_user.pk]:
-        raise LastManagerError(
-            f"{company_user.user.email} is the last user of {company_user.company} who can "
-            "manage company users. Give that right to someone else first."
-        )
+        raise last_manager_error(company_user)
 
 
 @transaction.atomic

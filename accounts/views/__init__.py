@@ -1,6 +1,14 @@
 """Account pages, the provider home and the Company tab. Each view validates, calls one service and
 redirects; the rules live in accounts.services."""
 
+from accounts.views.auth import (
+    ConfirmEmailView,
+    LoginView,
+    PasswordResetFromKeyView,
+    SignupView,
+    legacy_password_reset_link,
+    not_offered,
+)
 from accounts.views.common import (
     InvalidFormStatusMixin,
     invitation_links_throttled,
@@ -22,11 +30,12 @@ from accounts.views.invitations import InvitationAcceptView
 from accounts.views.people import (
     JoinProviderProgramView,
     ProviderHomeView,
-    SignupView,
     home,
 )
 
 __all__ = [
+    "ConfirmEmailView",
+    "PasswordResetFromKeyView",
     "CompanyCreateView",
     "CompanyUserAddView",
     "CompanyUserEditView",
@@ -37,11 +46,14 @@ __all__ = [
     "InvitationActionView",
     "InvitationCreateView",
     "JoinProviderProgramView",
+    "LoginView",
     "ProviderHomeView",
     "SignupView",
     "TicketNotificationsView",
     "home",
     "invitation_links_throttled",
+    "legacy_password_reset_link",
+    "not_offered",
     "login_lockout",
     "render_error",
     "safe_next_url",

@@ -8,9 +8,13 @@ from accounts import throttling
 
 
 def safe_next_url(request, default: str) -> str:
-    """Return the `next` parameter when it points at this site, else DEFAULT."""
+    """Return the `next` parameter when it is a path on this site, else DEFAULT.
+
+    Only a path ("/…"): Django's redirect() reads a string without "/" or "." as a view name, so
+    "0" would be a 500 and "login" a redirect to the log-in page.
+    """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
@@ -23,6 +27,16 @@ def render_error(request, *, title: str, message: str, status: int, back_url: st
         request,
         "accounts/error.html",
         {"title": title, "message": message, "back_url": back_url},
+        status=status,
+    )
+
+
+def render_unverified(request, exc, *, title: str, status: int = 403):
+    """Say that the person's address is not proven yet, with a button that sends a new link."""
+    return render(
+        request,
+        "accounts/unverified.html",
+        {"title": title, "message": str(exc), "email": exc.email},
         status=status,
     )
 

@@ -18,10 +18,12 @@ from accounts.exceptions import (
     NotAMemberError,
     NotInProviderProgramError,
     NotPermittedError,
+    UnverifiedEmailError,
 )
 from accounts.forms import (
     CompanyForm,
     CompanyUserForm,
+    InvitationForm,
     PermissionsForm,
     TicketNotificationsForm,
 )
@@ -29,6 +31,7 @@ from accounts.mixins import CompanyMemberMixin
 from accounts.models import AuditEvent, CompanyUser, Invitation
 from accounts.permissions import Permission
 from accounts.services.authority import rights_to_offer, sender_may_grant
+from accounts.services.members import is_last_manager, last_manager_error
 from accounts.signals import revocation_notices
 from accounts.views.common import InvalidFormStatusMixin, render_error
 
@@ -47,7 +50,7 @@ class CompanyCreateView(LoginRequiredMixin, InvalidFormStatusMixin, FormView):
                 slug=form.cleaned_data["slug"],
                 created_by=self.request.user,
             )
-        except NotInProviderProgramError as exc:
+        except (NotInProviderProgramError, UnverifiedEmailError) as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form, status=403)
         except ValidationError as exc:
@@ -71,10 +74,13 @@ class CompanyUsersView(CompanyMemberMixin, TemplateView):
         invitations = list(
             company.invitations.pending().select_related("invited_by").order_by("email")
         )
+        can_manage = self.membership.has_permission(Permission.MANAGE_COMPANY_USERS)
         for invitation in invitations:  # its sender's rights may have changed since they sent it
             invitation.sender_may_grant = sender_may_grant(
                 invitation, sender_rights=rights.get(invitation.invited_by_id)
             )
+            # The link the e-mail carries, for the inviter to send another way too.
+            invitation.link = services.invitation_url(invitation) if can_manage else ""
         return super().get_context_data(
             title=f"{company.name}: company users",
             company_users=company_users,
@@ -82,7 +88,7 @@ class CompanyUsersView(CompanyMemberMixin, TemplateView):
             audit_events=AuditEvent.objects.filter(company=company).select_related("actor")[
                 :RECENT_AUDIT_EVENTS
             ],
-            can_manage=self.membership.has_permission(Permission.MANAGE_COMPANY_USERS),
+            can_manage=can_manage,
             add_form=CompanyUserForm(offered=grantable(self.membership)),
             notifications_form=TicketNotificationsForm(
                 initial={"enabled": self.membership.notify_on_ticket_events}
@@ -137,7 +143,7 @@ class CompanyUserAddView(CompanyMemberMixin, GrantFormMixin, FormView):
 
 class InvitationCreateView(CompanyMemberMixin, GrantFormMixin, FormView):
     required_permission = Permission.MANAGE_COMPANY_USERS
-    form_class = CompanyUserForm
+    form_class = InvitationForm
     template_name = "accounts/invitation_create.html"
 
     def get_context_data(self, **kwargs):
@@ -152,13 +158,19 @@ class InvitationCreateView(CompanyMemberMixin, GrantFormMixin, FormView):
                 email=form.cleaned_data["email"],
                 permissions=form.cleaned_data["permissions"],
                 actor=self.actor,
+                valid_for=form.valid_for,
             )
         except NotPermittedError as exc:
             return self.refused(form, exc)
         except (AlreadyMemberError, InvitationError) as exc:
             form.add_error("email", str(exc))
             return self.form_invalid(form, status=409)
-        messages.success(self.request, f"An invitation was sent to {invitation.email}.")
+        messages.success(
+            self.request,
+            f"An invitation was sent to {invitation.email}. To send it another way too, its "
+            f"link (which works once, for {invitation.email} only) is: "
+            f"{services.invitation_url(invitation)}",
+        )
         return redirect(self.company)
 
 
@@ -226,6 +238,9 @@ class CompanyUserRevokeView(CompanyUserObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         company_user = self.company_user
         notices = revocation_notices.send(sender=CompanyUser, company_user=company_user)
+        if "error" not in kwargs and is_last_manager(company_user):
+            # What the service would refuse is not offered: no "Yes, revoke" under it.
+            kwargs["error"] = str(last_manager_error(company_user))
         return super().get_context_data(
             title=f"Revoke {company_user.user.email}?",
             company_user=company_user,

@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.views import View
 
-from accounts import services, throttling
+from accounts import selectors, services, throttling
 from accounts.addresses import normalize_email
 from accounts.exceptions import (
     AlreadyMemberError,
@@ -15,8 +15,9 @@ from accounts.exceptions import (
     NotInProviderProgramError,
     NotPermittedError,
     SenderCannotGrantError,
+    UnverifiedEmailError,
 )
-from accounts.views.common import invitation_links_throttled, render_error
+from accounts.views.common import invitation_links_throttled, render_error, render_unverified
 
 
 class InvitationAcceptView(View):
@@ -59,6 +60,7 @@ class InvitationAcceptView(View):
                 "token": token,
                 "email_matches": user.is_authenticated
                 and normalize_email(user.email) == normalize_email(invitation.email),
+                "email_verified": user.is_authenticated and selectors.has_verified_email(user),
             },
         )
 
@@ -67,6 +69,8 @@ class InvitationAcceptView(View):
             return redirect_to_login(request.get_full_path())
         try:
             company_user = services.accept_invitation(token=token, user=request.user)
+        except UnverifiedEmailError as exc:
+            return render_unverified(request, exc, title="Verify your e-mail address first")
         except NotInProviderProgramError as exc:
             return render_error(
                 request,

@@ -1,40 +1,23 @@
-"""A person's own pages: sign-up, the provider home, joining the Provider Program."""
+"""A person's own pages: the provider home and joining the Provider Program (sign-up, login and
+passwords are django-allauth's, accounts.views.auth)."""
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
-from django.views.generic import CreateView, TemplateView
+from django.views.generic import TemplateView
 
-from accounts import services
-from accounts.forms import (
-    CompanyForm,
-    SignupForm,
-)
-from accounts.views.common import InvalidFormStatusMixin, safe_next_url
+from accounts import selectors, services
+from accounts.exceptions import UnverifiedEmailError
+from accounts.forms import CompanyForm
+from accounts.views.common import render_unverified, safe_next_url
 
 
 def home(request):
     if request.user.is_authenticated:
         return redirect("provider-home")
-    return redirect("login")
-
-
-class SignupView(InvalidFormStatusMixin, CreateView):
-    form_class = SignupForm
-    template_name = "accounts/signup.html"
-    extra_context = {"title": "Sign up"}
-
-    def form_valid(self, form):
-        user = form.save()
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Your account is ready.")
-        return redirect(safe_next_url(self.request, reverse("provider-home")))
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(next=safe_next_url(self.request, ""), **kwargs)
+    return redirect("account_login")
 
 
 class ProviderHomeView(LoginRequiredMixin, TemplateView):
@@ -46,7 +29,10 @@ class ProviderHomeView(LoginRequiredMixin, TemplateView):
             "company__name"
         )
         return super().get_context_data(
-            memberships=memberships, company_form=CompanyForm(), **kwargs
+            memberships=memberships,
+            company_form=CompanyForm(),
+            email_verified=selectors.has_verified_email(self.request.user),
+            **kwargs,
         )
 
 
@@ -54,6 +40,9 @@ class JoinProviderProgramView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request):
-        services.join_provider_program(user=request.user)
+        try:
+            services.join_provider_program(user=request.user)
+        except UnverifiedEmailError as exc:
+            return render_unverified(request, exc, title="Verify your e-mail address first")
         messages.success(request, "You have joined the Provider Program.")
         return redirect(safe_next_url(request, reverse("provider-home")))

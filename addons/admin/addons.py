@@ -4,35 +4,93 @@ The same validators as the portal's manifest page apply, and every change is aud
 (the API password, SSO salt, OAuth client secret and intake token) are never shown here.
 """
 
+import re
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 
-from addons.admin.common import AddonsServiceAdminMixin
+from addons.admin.common import AddonsServiceAdminMixin, BoundedJSONField
 from addons.manifests import services
 from addons.models import Addon, Plan
+from addons.templatetags.addons_tags import dollars
 
 SECRET_FIELDS = ("api_password", "sso_salt", "oauth_client_secret", "intake_token_hash")
 SETTINGS_FIELDS = ("marketing_description", "billing_email")
 
 
 class PlanForm(forms.ModelForm):
-    """A plan; its slug, the name Heroku knows the plan by, is fixed once the plan exists."""
+    """A plan; its slug, the name Heroku knows the plan by, is fixed once the plan exists.
+
+    Operators type the price in dollars; the plan keeps cents.
+    """
+
+    price = forms.DecimalField(
+        label="Price a month (USD)",
+        min_value=Decimal(0),
+        max_digits=10,
+        decimal_places=2,
+        initial=Decimal(0),
+        help_text="In dollars, e.g. 25.00.",
+    )
 
     class Meta:
         model = Plan
-        fields = ("slug", "name", "price_cents", "visibility")
+        fields = ("slug", "name", "visibility")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            cents = Decimal(self.instance.price_cents)
+            self.initial.setdefault("price", (cents / 100).quantize(Decimal("0.01")))
         if self.instance.pk and "slug" in self.fields:
             self.fields["slug"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("price") is not None:
+            cleaned["price_cents"] = int(cleaned["price"] * 100)
+        return cleaned
+
+
+class NameListField(forms.CharField):
+    """A list of names (regions, config vars) typed one per line or separated by spaces."""
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return [item for item in re.split(r"[\s,]+", super().to_python(value).strip()) if item]
+
+    def has_changed(self, initial, data):
+        return (initial or []) != self.to_python(data)
+
+
+class AddonForm(forms.ModelForm):
+    """The add-on's admin form: regions and config vars as lists of names, not JSON."""
+
+    regions = NameListField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line or separated by spaces, e.g. us eu.",
+    )
+    config_vars = NameListField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, e.g. ACME_SEARCH_URL. Each must start with the prefix.",
+    )
+
+    class Meta:
+        model = Addon
+        fields = ("regions", "config_vars")
 
 
 class PlanInline(admin.TabularInline):
     model = Plan
     form = PlanForm
-    fields = ("slug", "name", "price_cents", "visibility")
+    fields = ("slug", "name", "price", "visibility")
     extra = 0
 
 
@@ -76,10 +134,14 @@ def save_plans(formset, *, addon: Addon, actor) -> None:
 class AddonAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
     """Add an add-on (company, id, name), then edit its manifest, settings and plans."""
 
+    form = AddonForm
+    # Its page in the portal is for company users: an operator who is not one would get a 404.
+    view_on_site = False
     list_display = ("name", "slug", "company", "created_at")
     list_select_related = ("company",)
     search_fields = ("name", "slug", "company__name")
     inlines = [PlanInline]
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -109,11 +171,10 @@ class AddonAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
         if not change:
             return  # create_addon saved it in save_form
         data = form.cleaned_data
-        services.update_manifest(
-            addon=obj,
-            actor=request.user,
-            changes={field: data[field] for field in services.MANIFEST_FIELDS},
-        )
+        changes = {field: data[field] for field in services.MANIFEST_FIELDS}
+        if changes["requires"] is None:  # an empty JSON box: the add-on requires nothing
+            changes["requires"] = []
+        services.update_manifest(addon=obj, actor=request.user, changes=changes)
         services.update_marketing_and_billing(
             addon=obj, actor=request.user, **{field: data[field] for field in SETTINGS_FIELDS}
         )
@@ -128,11 +189,15 @@ class AddonAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
 @admin.register(Plan)
 class PlanAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
     form = PlanForm
-    list_display = ("addon", "slug", "name", "price_cents", "visibility")
+    list_display = ("addon", "slug", "name", "price_display", "visibility")
     list_select_related = ("addon",)
     list_filter = ("visibility",)
     search_fields = ("slug", "name", "addon__slug", "addon__name")
-    fields = ("addon", "slug", "name", "price_cents", "visibility")
+    fields = ("addon", "slug", "name", "price", "visibility")
+
+    @admin.display(description="Price a month", ordering="price_cents")
+    def price_display(self, plan):
+        return dollars(plan.price_cents)
 
     def get_readonly_fields(self, request, obj=None):
         return ("addon", "slug") if obj is not None else ()

@@ -46,6 +46,9 @@ class TicketAdmin(AddonsServiceAdminMixin, admin.ModelAdmin):
     What a service refuses is a form error, and nothing of the request is written.
     """
 
+    # Its page in the portal is for company users: an operator who is not one would get a 404.
+    view_on_site = False
+
     list_display = [
         "number",
         "subject",

@@ -13,12 +13,27 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from accounts.addresses import normalize_email, validate_email_address
 from accounts.models import AuditEvent, Company, User
 from addons.manifests.exceptions import AddonInUseError, PlanInUseError
 from addons.manifests.validators import validate_manifest
 from addons.models import Addon, Plan, generate_secret
+from portal.text import validate_one_line, validate_storable
 
-MANIFEST_FIELDS = ("name", "base_url", "sso_url", "regions", "config_vars_prefix", "config_vars")
+MANIFEST_FIELDS = (
+    "name",
+    "base_url",
+    "sso_url",
+    "test_base_url",
+    "test_sso_url",
+    "regions",
+    "requires",
+    "config_vars_prefix",
+    "config_vars",
+    "cli_plugin_name",
+)
+# Written by an import only: Heroku's version of the manifest it holds (`$base`).
+IMPORTED_MANIFEST_FIELDS = ("manifest_base",)
 SECRET_MANIFEST_FIELDS = ("api_password", "sso_salt")
 PLAN_FIELDS = ("name", "price_cents", "visibility")
 
@@ -31,6 +46,18 @@ def _save_new(row: Addon | Plan, *, taken: str) -> None:
             row.save()
     except IntegrityError:
         raise ValidationError({"slug": taken}) from None
+
+
+def _check_fields(**checks: tuple[Callable[[str], None], str]) -> None:
+    """Run each (validator, value) of CHECKS; raise one ValidationError keyed by field."""
+    errors = {}
+    for field, (validate, value) in checks.items():
+        try:
+            validate(value)
+        except ValidationError as refusal:
+            errors[field] = refusal.error_list
+    if errors:
+        raise ValidationError(errors)
 
 
 def _audit(*, addon: Addon, actor: User | None, action: str, **details) -> AuditEvent:
@@ -75,7 +102,8 @@ def _apply(
     try:
         locked.full_clean()
     except ValidationError as refusal:
-        errors = refusal.update_error_dict(errors)
+        for name, field_errors in refusal.error_dict.items():
+            errors.setdefault(name, field_errors)  # VALIDATE's reason for a field is enough
     if errors:
         raise ValidationError(errors)
     locked.save(update_fields=[*changed, "updated_at"])
@@ -86,6 +114,7 @@ def _apply(
 @transaction.atomic
 def create_addon(*, company: Company, slug: str, name: str, actor: User | None) -> Addon:
     """Create COMPANY's add-on SLUG (the manifest id), with a new API password and SSO salt."""
+    _check_fields(name=(validate_one_line, name))
     addon = Addon(company=company, slug=slug, name=name.strip())
     _save_new(addon, taken="That add-on id is taken; choose another.")
     _audit(addon=addon, actor=actor, action=AuditEvent.Action.ADDON_CREATED, name=addon.name)
@@ -119,13 +148,13 @@ def delete_addon(*, addon: Addon, actor: User | None) -> None:
 
 @transaction.atomic
 def update_manifest(*, addon: Addon, actor: User | None, changes: dict) -> Addon:
-    """Apply CHANGES (manifest fields, and the password and salt on import) to ADDON.
+    """Apply CHANGES (manifest fields; on import also the password, salt and `$base`) to ADDON.
 
     Raise a ValidationError keyed by field, writing nothing, when a changed value breaks a rule of
-    `addons.manifests.validators` (https URLs, region and config var names, the prefix) or of the
-    model.
+    `addons.manifests.validators` (https production URLs, regions with us among them, region,
+    requirement and config var names, the prefix) or of the model.
     """
-    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS)
+    allowed = set(MANIFEST_FIELDS) | set(SECRET_MANIFEST_FIELDS) | set(IMPORTED_MANIFEST_FIELDS)
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"not manifest fields: {', '.join(sorted(unknown))}")
@@ -155,24 +184,32 @@ def regenerate_api_password(*, addon: Addon, actor: User | None) -> Addon:
 
 
 def manifest_json(addon: Addon) -> dict:
-    """Return ADDON's manifest in Heroku's v3 format, password and SSO salt included."""
+    """Return ADDON's manifest in Heroku's v3 format, password and SSO salt included.
+
+    The format of `heroku addons:admin:manifest:pull`: importing it back changes nothing. The
+    `test` block holds the test URLs, or the production ones where the add-on has none.
+    """
     prefix = addon.effective_config_vars_prefix
-    urls = {"base_url": addon.base_url, "sso_url": addon.sso_url}
-    return {
-        "id": addon.slug,
-        "name": addon.name,
-        "api": {
-            "config_vars_prefix": prefix,
-            "config_vars": list(addon.config_vars) or [f"{prefix}_URL"],
-            "password": addon.api_password,
-            "sso_salt": addon.sso_salt,
-            "regions": list(addon.regions),
-            "requires": [],
-            "production": dict(urls),
-            "test": dict(urls),
-            "version": "3",
+    manifest: dict = {"id": addon.slug, "name": addon.name}
+    if addon.cli_plugin_name:
+        manifest["cli_plugin_name"] = addon.cli_plugin_name
+    if addon.manifest_base is not None:
+        manifest["$base"] = addon.manifest_base
+    manifest["api"] = {
+        "config_vars_prefix": prefix,
+        "config_vars": list(addon.config_vars) or [f"{prefix}_URL"],
+        "password": addon.api_password,
+        "sso_salt": addon.sso_salt,
+        "regions": list(addon.regions),
+        "requires": list(addon.requires),
+        "production": {"base_url": addon.base_url, "sso_url": addon.sso_url},
+        "test": {
+            "base_url": addon.test_base_url or addon.base_url,
+            "sso_url": addon.test_sso_url or addon.sso_url,
         },
+        "version": "3",
     }
+    return manifest
 
 
 @transaction.atomic
@@ -203,8 +240,15 @@ def reset_oauth_secret(*, addon: Addon, actor: User | None) -> str:
 def update_marketing_and_billing(
     *, addon: Addon, actor: User | None, marketing_description: str, billing_email: str
 ) -> Addon:
-    """Set ADDON's marketing description and billing email."""
-    changes = {"marketing_description": marketing_description, "billing_email": billing_email}
+    """Set ADDON's marketing description and billing email (stored in its normal form)."""
+    _check_fields(
+        marketing_description=(validate_storable, marketing_description),
+        billing_email=(validate_email_address, billing_email),
+    )
+    changes = {
+        "marketing_description": marketing_description,
+        "billing_email": normalize_email(billing_email),
+    }
     return _apply(
         addon=addon, actor=actor, changes=changes, action=AuditEvent.Action.ADDON_SETTINGS_CHANGED
     )
@@ -229,6 +273,7 @@ def create_plan(
     actor: User | None,
 ) -> Plan:
     """Add plan SLUG to ADDON; SLUG is the name Heroku knows the plan by, so it never changes."""
+    _check_fields(name=(validate_one_line, name))
     plan = Plan(
         addon=addon, slug=slug, name=name.strip(), price_cents=price_cents, visibility=visibility
     )
@@ -248,6 +293,7 @@ def update_plan(
     *, plan: Plan, name: str, price_cents: int, visibility: str, actor: User | None
 ) -> Plan:
     """Set PLAN's NAME, list price and VISIBILITY (public or hidden)."""
+    _check_fields(name=(validate_one_line, name))
     plan = _lock_plan(plan)
     before = _plan_values(plan)
     after = {"name": name.strip(), "price_cents": price_cents, "visibility": visibility}

@@ -12,7 +12,8 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import Permission
 from addons.manifests import services
-from addons.manifests.forms import ManifestForm, ManifestImportForm, MarketingBillingForm
+from addons.manifests.forms import ManifestForm, MarketingBillingForm
+from addons.manifests.imports import ManifestImportForm
 from addons.mixins import AddonMemberMixin
 from portal.crypto import RevealedSecret
 
@@ -52,6 +53,8 @@ class ManifestImportView(ManifestView):
             addon=self.addon, actor=self.request.user, changes=form.cleaned_data["changes"]
         )
         messages.success(self.request, "The manifest was imported.")
+        for ignored in form.cleaned_data["ignored"]:
+            messages.warning(self.request, ignored)
         return redirect("addons:manifest", self.addon.slug)
 
 

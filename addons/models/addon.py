@@ -16,6 +16,11 @@ def generate_secret() -> str:
     return secrets.token_urlsafe(24)[:32]
 
 
+def default_regions() -> list[str]:
+    """Return the regions of a new add-on: us, without which Heroku refuses the manifest."""
+    return ["us"]
+
+
 class Addon(models.Model):
     """An add-on's manifest, owned by one company."""
 
@@ -28,7 +33,18 @@ class Addon(models.Model):
     sso_salt = EncryptedTextField(default=generate_secret)
     base_url = models.URLField(blank=True, help_text="Where Heroku sends Partner API calls.")
     sso_url = models.URLField(blank=True, help_text="Where Heroku posts Add-on SSO logins.")
-    regions = models.JSONField(default=list, blank=True)
+    # The manifest's `test` block; empty means the production URL (e.g. a staging portal's).
+    test_base_url = models.URLField(
+        blank=True, help_text="The test block's base_url; empty: the production one."
+    )
+    test_sso_url = models.URLField(
+        blank=True, help_text="The test block's sso_url; empty: the production one."
+    )
+    regions = models.JSONField(default=default_regions, blank=True)
+    requires = models.JSONField(default=list, blank=True)
+    cli_plugin_name = models.CharField(max_length=214, blank=True)
+    # `$base` of the last imported manifest: Heroku's version of it, which a push compares.
+    manifest_base = models.JSONField(null=True, blank=True)
     config_vars_prefix = models.CharField(max_length=40, blank=True)
     config_vars = models.JSONField(default=list, blank=True)
     oauth_client_secret = EncryptedTextField(blank=True)

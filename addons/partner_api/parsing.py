@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,8 @@ from addons.partner_api.exceptions import (
     RequestTooLargeError,
     ResourceNotFoundError,
 )
-from portal.text import is_storable, is_storable_json
+from portal import json_input
+from portal.text import is_storable_json, parse_uuid, text_problem
 
 # No Partner API body comes near this; anything larger is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
@@ -38,8 +38,13 @@ def read_json_object(body: bytes, *, content_length: int | None = None) -> dict:
     if not body.strip():
         raise MalformedRequestError("The request body is empty; a JSON object is expected.")
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        # Every field, "options" included, nests at most json_input.MAX_NESTING levels.
+        data = json_input.loads(json_input.decode(body))
+    except json_input.NestingTooDeep as exc:
+        raise MalformedRequestError(str(exc), outcome=f"nested too deep: {exc.field}") from None
+    except json_input.NumberOutOfRange as exc:
+        raise MalformedRequestError(str(exc), outcome=f"number out of range: {exc.field}") from None
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise MalformedRequestError("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise MalformedRequestError("The request body must be a JSON object.")
@@ -50,6 +55,7 @@ _UNSTORABLE_MESSAGE = "“{}” contains a NUL character or a lone surrogate, wh
 
 
 def _string(data: dict, key: str, *, required: bool = False) -> str:
+    """Return the one-line text field KEY of DATA (portal.text), or raise a 4xx naming it."""
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -57,19 +63,21 @@ def _string(data: dict, key: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedRequestError(f"“{key}” must be a string.", outcome=f"malformed {key}")
-    if not is_storable(value):
-        raise InvalidParamsError(_UNSTORABLE_MESSAGE.format(key), outcome=f"unstorable {key}")
+    problem = text_problem(value, one_line=True)
+    if problem:
+        raise InvalidParamsError(f"“{key}” {problem}.", outcome=f"refused characters in {key}")
     return value
 
 
-def parse_uuid(value: str) -> uuidlib.UUID:
-    """Return VALUE as a UUID, or raise a 400 error."""
-    try:
-        return uuidlib.UUID(value)
-    except (ValueError, AttributeError, TypeError):
+def parse_resource_uuid(value: str) -> uuidlib.UUID:
+    """Return VALUE, a UUID in its canonical 8-4-4-4-12 form (as Heroku sends it), or raise 400."""
+    resource_uuid = parse_uuid(value)
+    if resource_uuid is None:
         raise MalformedRequestError(
-            "“uuid” is not a valid UUID.", outcome="malformed uuid"
-        ) from None
+            "“uuid” is not a UUID in the form 8-4-4-4-12 hexadecimal digits.",
+            outcome="malformed uuid",
+        )
+    return resource_uuid
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ class ProvisionRequest:
             # A malformed expiry is not worth failing a provisioning for: assume the usual one.
             expires_at = _parse_expiry(grant.get("expires_at"))
         return cls(
-            uuid=parse_uuid(_string(data, "uuid", required=True)),
+            uuid=parse_resource_uuid(_string(data, "uuid", required=True)),
             plan=_string(data, "plan", required=True),
             name=_string(data, "name"),
             region=_string(data, "region"),
@@ -137,13 +145,13 @@ def _parse_expiry(value) -> datetime:
 
 # Plan changes and de-provisioning ------------------------------------------------------------
 def parse_resource_path_uuid(addon: Addon, value: str) -> uuidlib.UUID:
-    """Return the uuid in a resource's URL; a malformed one names no resource (404)."""
-    try:
-        return uuidlib.UUID(value)
-    except ValueError:
+    """Return the uuid in a resource's URL; one not in canonical form names no resource (404)."""
+    resource_uuid = parse_uuid(value)
+    if resource_uuid is None:
         raise ResourceNotFoundError(
             f"{addon.slug} has no resource {value[:64]}.", outcome="malformed uuid in path"
-        ) from None
+        )
+    return resource_uuid
 
 
 def parse_plan_change(data: dict) -> str:

@@ -3,7 +3,9 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from accounts.addresses import validate_email_address
 from addons.sso.tokens import SSORequest
+from portal.text import validate_one_line
 
 UUID_PATTERN = r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 
@@ -19,11 +21,21 @@ class SSOLoginForm(forms.Form):
     resource_id = forms.RegexField(UUID_PATTERN, strip=False)
     timestamp = forms.RegexField(r"\A[0-9]{1,12}\Z", strip=False)
     user_id = forms.RegexField(r"\A[A-Za-z0-9._-]{1,64}\Z", strip=False)
-    email = forms.RegexField(r"\A[^\s@]+@[^\s@]+\Z", max_length=254, strip=False)
+    # Heroku's address, as signed: no invisible or format character (accounts.addresses).
+    email = forms.RegexField(
+        r"\A[^\s@]+@[^\s@]+\Z",
+        max_length=254,
+        strip=False,
+        validators=[validate_email_address],
+    )
     user_scoped_resource_token = forms.RegexField(r"\A[0-9a-f]{64}\Z", required=False, strip=False)
     resource_token = forms.RegexField(r"\A[0-9a-f]{40}\Z", required=False, strip=False)
-    app = forms.CharField(max_length=255, required=False, strip=False)
-    context_app = forms.CharField(max_length=255, required=False, strip=False)
+    app = forms.CharField(
+        max_length=255, required=False, strip=False, validators=[validate_one_line]
+    )
+    context_app = forms.CharField(
+        max_length=255, required=False, strip=False, validators=[validate_one_line]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,5 +72,5 @@ class SSOLoginForm(forms.Form):
 class DashboardTicketForm(forms.Form):
     """A support ticket opened from the resource dashboard."""
 
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(max_length=200, validators=[validate_one_line])
     body = forms.CharField(widget=forms.Textarea, max_length=20000)

@@ -24,6 +24,7 @@ from addons.sso.exceptions import MalformedSSORequest, SSOError
 from addons.sso.forms import DashboardTicketForm, SSOLoginForm
 from addons.sso.services import authorize_sso_login
 from addons.sso.sessions import NAV_DATA_COOKIE, current_sso_session, start_sso_session
+from addons.tickets.selectors import requester_tickets
 from addons.tickets.services import TicketSource, open_ticket
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ class DashboardView(HerokuSSORequiredMixin, TemplateView):
         context.update(
             title=f"{resource.addon.name} on {resource.app_name or resource.uuid}",
             rotation=resource.rotations.first(),
+            # Only this person's tickets on this resource: a collaborator sees no one else's.
+            my_tickets=requester_tickets(resource=resource, email=self.sso.email)[:20],
             config=sorted(resource.config.items()) if isinstance(resource.config, dict) else [],
             access_page=page,
             access_list=[
@@ -181,3 +184,6 @@ class DashboardTicketCreateView(HerokuSSORequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"Ticket #{ticket.pk} opened. We will reply by email.")
         return redirect("addons:dashboard", resource_uuid=resource.uuid)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -4,16 +4,16 @@
 intake API"). Every refusal is an `IntakeError` carrying the HTTP status to answer.
 """
 
-import json
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from accounts.addresses import normalize_email, validate_email_address
 from addons.models import Addon, AddonResource, Ticket
 from addons.tickets.exceptions import IntakeError
-from portal.text import is_storable
+from portal import json_input
+from portal.text import is_storable, parse_uuid, text_problem
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -48,8 +48,10 @@ def read_payload(raw: bytes) -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise IntakeError(f"The request body is larger than {MAX_BODY_BYTES} bytes.", status=413)
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = json_input.loads(raw.decode("utf-8"))
+    except (json_input.NestingTooDeep, json_input.NumberOutOfRange) as exc:
+        raise IntakeError(str(exc), status=400) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise IntakeError(f"The request body is not valid JSON: {exc}", status=400) from None
     if not isinstance(payload, dict):
         raise IntakeError("The request body must be a JSON object.", status=400)
@@ -77,13 +79,11 @@ def validate_payload(payload: dict, *, addon: Addon) -> IntakeRequest:
     unknown = sorted(set(payload) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         raise IntakeError(f"Unknown field(s): {', '.join(unknown)}.", status=422)
-    subject = _string(payload, "subject", max_length=Ticket._meta.get_field("subject").max_length)
+    subject = _string(
+        payload, "subject", max_length=Ticket._meta.get_field("subject").max_length, one_line=True
+    )
     body = _string(payload, "body")
-    requester_email = _string(payload, "requester_email", max_length=254)
-    try:
-        validate_email(requester_email)
-    except ValidationError:
-        raise IntakeError("requester_email is not a valid email address.", status=422) from None
+    requester_email = _email(payload, "requester_email")
     priority = payload.get("priority", Ticket.Priority.NORMAL)
     if priority not in Ticket.Priority.values:
         choices = ", ".join(Ticket.Priority.values)
@@ -102,30 +102,47 @@ def validate_payload(payload: dict, *, addon: Addon) -> IntakeRequest:
     )
 
 
-def _string(payload: dict, name: str, *, max_length: int | None = None) -> str:
+def _string(
+    payload: dict, name: str, *, max_length: int | None = None, one_line: bool = False
+) -> str:
+    """Return the text field NAME of PAYLOAD, stripped, or raise a 422 naming the field.
+
+    The length is that of the value as sent, as docs/openapi.yaml's `maxLength` says.
+    """
     value = payload[name]
     if not isinstance(value, str) or not value.strip():
         raise IntakeError(f"{name} must be a non-empty string.", status=422)
-    if not is_storable(value):
-        raise IntakeError(
-            f"{name} contains a NUL character or a lone surrogate, which cannot be stored.",
-            status=422,
-        )
-    value = value.strip()
+    problem = text_problem(value, one_line=one_line)
+    if problem:
+        raise IntakeError(f"{name} {problem}.", status=422)
     if max_length is not None and len(value) > max_length:
         raise IntakeError(f"{name} must be at most {max_length} characters.", status=422)
+    return value.strip()
+
+
+def _email(payload: dict, name: str) -> str:
+    """Return the e-mail address NAME of PAYLOAD in its normal form, or raise a 422."""
+    value = _string(payload, name, max_length=254, one_line=True)
+    try:
+        validate_email_address(value)
+        value = normalize_email(value)
+        validate_email(value)
+    except ValidationError as refusal:
+        detail = refusal.messages[0] if refusal.code == "invisible_characters" else ""
+        raise IntakeError(
+            f"{name} is not a valid email address. {detail}".strip(), status=422
+        ) from None
     return value
 
 
 def _resource(value, *, addon: Addon) -> AddonResource | None:
     if value is None:
         return None
-    try:
-        resource_uuid = uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        resource_uuid = None
+    resource_uuid = parse_uuid(value)
     if resource_uuid is None:
-        raise IntakeError("resource must be a resource UUID.", status=422)
+        raise IntakeError(
+            "resource must be a resource UUID (8-4-4-4-12 hexadecimal digits).", status=422
+        )
     resource = AddonResource.objects.filter(uuid=resource_uuid, addon=addon).first()
     if resource is None:
         raise IntakeError("No such resource of this add-on.", status=422)

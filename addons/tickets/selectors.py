@@ -2,6 +2,7 @@
 
 from accounts.models import CompanyUser, User
 from accounts.permissions import Permission
+from addons.models import Ticket
 
 
 def ticket_handlers(company):
@@ -22,3 +23,10 @@ def assignable_users(company):
 def ticket_memberships(user):
     """Return USER's memberships of the companies whose tickets they handle."""
     return CompanyUser.objects.filter(user=user).with_permission(Permission.SUPPORT_TICKETS)
+
+
+def requester_tickets(*, resource, email: str):
+    """Return the tickets that EMAIL opened about RESOURCE, newest first (the SSO dashboard)."""
+    return Ticket.objects.filter(resource=resource, requester_email__iexact=email).order_by(
+        "-created_at", "-id"
+    )

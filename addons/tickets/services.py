@@ -9,9 +9,11 @@ together.
 import secrets
 from enum import StrEnum
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.addresses import normalize_email, validate_email_address
 from addons.models import Addon, AddonResource, Ticket, TicketEvent
 from addons.tickets.exceptions import (
     AlreadyEscalatedError,
@@ -23,6 +25,7 @@ from addons.tickets.exceptions import (
 )
 from addons.tickets.notifications import notify_ticket_event
 from addons.tickets.selectors import ticket_handlers
+from portal.text import validate_one_line, validate_storable
 
 
 class TicketSource(StrEnum):
@@ -50,7 +53,9 @@ def open_ticket(
 
     ACTOR is the portal or admin user who opened it, None for a dashboard user or a machine (the
     requester is then the actor). Raises `django.core.exceptions.ValidationError` for a bad field
-    and `ResourceNotOfAddonError` when RESOURCE belongs to another add-on.
+    (the subject is one line of text, the body storable, the requester's address free of
+    invisible characters: `portal.text`, `accounts.addresses`) and `ResourceNotOfAddonError` when
+    RESOURCE belongs to another add-on.
 
     A ticket opened with ESCALATE emails the company users once, for the "escalated" event: the
     "created" event of a ticket that is not yet escalated emails nobody.
@@ -59,11 +64,12 @@ def open_ticket(
         raise ResourceNotOfAddonError()
     if not body or not body.strip():
         raise EmptyMessageError()
+    _check_text(subject=subject, body=body, requester_email=requester_email)
     ticket = Ticket(
         addon=addon,
         resource=resource,
         subject=" ".join(subject.split()),
-        requester_email=requester_email.strip().lower(),
+        requester_email=normalize_email(requester_email),
         priority=priority,
     )
     ticket.full_clean()
@@ -79,6 +85,23 @@ def open_ticket(
     if escalate:
         escalate_ticket(ticket=ticket, actor=actor)
     return ticket
+
+
+def _check_text(*, subject: str, body: str, requester_email: str) -> None:
+    """Raise one ValidationError, keyed by field, for every field that breaks a character rule."""
+    checks = {
+        "subject": (validate_one_line, subject),
+        "body": (validate_storable, body),
+        "requester_email": (validate_email_address, requester_email),
+    }
+    errors = {}
+    for field, (validate, value) in checks.items():
+        try:
+            validate(value)
+        except ValidationError as refusal:
+            errors[field] = refusal.error_list
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -177,6 +200,26 @@ def assign_ticket(*, ticket: Ticket, assignee, actor) -> TicketEvent:
         actor=actor,
         details={"from": old, "to": assignee.email if assignee else None},
     )
+
+
+@transaction.atomic
+def update_ticket(
+    *, ticket: Ticket, status: str, priority: str, assignee, actor
+) -> list[TicketEvent]:
+    """Set TICKET's status, priority and assignee at once; one event (and e-mail) per change."""
+    current = _lock(ticket)
+    _refuse_if_closed(current)
+    events = []
+    # The status goes last: a ticket closed by this change takes no other change after it.
+    if priority != current.priority:
+        events.append(change_ticket_priority(ticket=current, priority=priority, actor=actor))
+    if (assignee.pk if assignee else None) != current.assignee_id:
+        events.append(assign_ticket(ticket=current, assignee=assignee, actor=actor))
+    if status != current.status:
+        events.append(change_ticket_status(ticket=current, status=status, actor=actor))
+    if not events:
+        raise NothingChangedError("Nothing changed: the status, priority and assignee are as set.")
+    return events
 
 
 @transaction.atomic

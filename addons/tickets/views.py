@@ -12,17 +12,17 @@ from django.views.generic import ListView, TemplateView
 
 from accounts.mixins import get_membership, require_permission
 from accounts.permissions import Permission
-from addons.models import Addon, Ticket
+from addons.models import Addon, Ticket, TicketEvent
 from addons.tickets import intake, services
 from addons.tickets.exceptions import IntakeError, TicketError
-from addons.tickets.forms import (
-    TicketAssignForm,
-    TicketFilterForm,
-    TicketMessageForm,
-    TicketPriorityForm,
-    TicketStatusForm,
-)
+from addons.tickets.forms import TicketChangeForm, TicketFilterForm, TicketMessageForm
 from addons.tickets.selectors import ticket_memberships
+
+CHANGED_FIELD = {
+    TicketEvent.Kind.STATUS_CHANGED: "status",
+    TicketEvent.Kind.PRIORITY_CHANGED: "priority",
+    TicketEvent.Kind.ASSIGNED: "assignee",
+}
 
 
 class TicketListView(LoginRequiredMixin, ListView):
@@ -48,9 +48,10 @@ class TicketListView(LoginRequiredMixin, ListView):
         self.filter_form = TicketFilterForm(
             self.request.GET or None,
             addons=Addon.objects.filter(company__in=companies).order_by("name"),
+            user=self.request.user,
         )
         tickets = Ticket.objects.filter(addon__company__in=companies).select_related(
-            "addon", "resource"
+            "addon", "resource", "assignee"
         )
         return self.filter_form.filter(tickets)
 
@@ -67,21 +68,18 @@ class TicketListView(LoginRequiredMixin, ListView):
 
 
 class TicketDetailView(LoginRequiredMixin, TemplateView):
-    """One ticket with its history; POST adds a reply or note, or changes status or priority."""
+    """One ticket with its history; POST adds a reply or a note, or changes the status, priority
+    and assignee together (closing asks for a confirmation first)."""
 
     template_name = "addons/tickets/ticket_detail.html"
-    forms = {
-        "message": TicketMessageForm,
-        "status": TicketStatusForm,
-        "priority": TicketPriorityForm,
-        "assign": TicketAssignForm,
-    }
+    forms = {"message": TicketMessageForm, "change": TicketChangeForm}
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.ticket = get_object_or_404(
-            Ticket.objects.select_related("addon__company", "resource"), pk=kwargs["pk"]
+            Ticket.objects.select_related("addon__company", "resource", "assignee"),
+            pk=kwargs["pk"],
         )
         # Not a user of the ticket's company: 404, so that ticket numbers leak nothing.
         membership = get_membership(request.user, self.ticket.addon.company.slug)
@@ -91,17 +89,15 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         forms = {
             "message_form": TicketMessageForm(),
-            "status_form": TicketStatusForm(initial={"status": self.ticket.status}),
-            "priority_form": TicketPriorityForm(initial={"priority": self.ticket.priority}),
-            "assign_form": TicketAssignForm(
-                ticket=self.ticket, initial={"assignee": self.ticket.assignee_id}
-            ),
+            "change_form": TicketChangeForm(ticket=self.ticket),
         }
         forms.update(kwargs)
+        events = list(self.ticket.events.select_related("actor"))
         return super().get_context_data(
             title=f"Ticket #{self.ticket.number}: {self.ticket.subject}",
             ticket=self.ticket,
-            events=self.ticket.events.select_related("actor"),
+            request_event=events[0] if events else None,
+            events=events,
             is_closed=self.ticket.status == Ticket.Status.CLOSED,
             **forms,
         )
@@ -111,12 +107,15 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         if action not in self.forms:
             messages.error(request, "Unknown action.")
             return redirect(self.ticket)
-        extra = {"ticket": self.ticket} if action == "assign" else {}
+        extra = {"ticket": self.ticket} if action == "change" else {}
         form = self.forms[action](request.POST, **extra)
         if not form.is_valid():
             return self.render_to_response(
                 self.get_context_data(**{f"{action}_form": form}), status=400
             )
+        if action == "change" and form.closes and request.POST.get("confirmed") != "yes":
+            context = {**self.get_context_data(change_form=form), "title": "Close this ticket?"}
+            return self.response_class(request, "addons/tickets/ticket_close_confirm.html", context)
         try:
             notice = self.apply(action, form.cleaned_data)
         except (TicketError, ValidationError) as exc:
@@ -135,16 +134,15 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         if action == "message":
             services.reply_to_ticket(ticket=self.ticket, body=data["body"], actor=user)
             return "Reply sent."
-        if action == "status":
-            services.change_ticket_status(ticket=self.ticket, status=data["status"], actor=user)
-            return "Status changed."
-        if action == "priority":
-            services.change_ticket_priority(
-                ticket=self.ticket, priority=data["priority"], actor=user
-            )
-            return "Priority changed."
-        services.assign_ticket(ticket=self.ticket, assignee=data["assignee"], actor=user)
-        return "Assignee changed."
+        events = services.update_ticket(
+            ticket=self.ticket,
+            status=data["status"],
+            priority=data["priority"],
+            assignee=data["assignee"],
+            actor=user,
+        )
+        changed = [CHANGED_FIELD[event.kind] for event in events]
+        return f"Changed the {' and '.join(changed)}."
 
 
 @method_decorator(csrf_exempt, name="dispatch")

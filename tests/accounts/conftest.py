@@ -6,16 +6,22 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from accounts import services
-from accounts.models import CompanyUser, User
+from accounts.models import CompanyUser
 from addons.models import AddonResource
-from tests.builders import make_provider
+from tests.builders import make_provider, make_unverified_person
 from tests.smtp import MessageCollector, free_port
 
 
 @pytest.fixture
 def newcomer(db, password):
-    """A person with an account who has not joined the provider program."""
-    return User.objects.create_user("newcomer@example.com", password)
+    """A person whose address is verified, who has not joined the provider program."""
+    return make_provider("newcomer@example.com", password, joined=False)
+
+
+@pytest.fixture
+def unverified_person(db, password):
+    """unverified@example.com signed up and never followed the verification link."""
+    return make_unverified_person("unverified@example.com", password)
 
 
 @pytest.fixture
@@ -71,3 +77,23 @@ def smtp_server():
         yield controller
     finally:
         controller.stop()
+
+
+# Log in with Heroku -------------------------------------------------------------------------------
+HEROKU_CLIENT_ID = "portal-oauth-client"
+HEROKU_CLIENT_SECRET = "portal-oauth-client-secret"
+HEROKU_CALLBACK = "http://testserver/accounts/heroku/login/callback/"
+
+
+@pytest.fixture
+def heroku_login_on(settings):
+    """Log in with Heroku, on: the operator set the portal's Heroku OAuth client."""
+    settings.HEROKU_OAUTH_CLIENT_ID = HEROKU_CLIENT_ID
+    settings.HEROKU_OAUTH_CLIENT_SECRET = HEROKU_CLIENT_SECRET
+
+
+@pytest.fixture
+def heroku_id(fake_heroku, heroku_login_on):
+    """The fake Heroku, knowing the portal's OAuth client and its callback URL."""
+    fake_heroku.world.add_oauth_client(HEROKU_CLIENT_ID, HEROKU_CLIENT_SECRET, HEROKU_CALLBACK)
+    return fake_heroku

@@ -236,7 +236,9 @@ class TestAddCompanyUserView:
         assert AuditEvent.objects.filter(action=AuditEvent.Action.INVITATION_SENT).exists()
 
     def test_already_a_member(self, operator_client, company, manager):
-        response = operator_client.post(self.url(company), {"email": manager.user.email})
+        response = operator_client.post(
+            self.url(company), {"email": manager.user.email, "preset": "support"}
+        )
         assert response.status_code == 400
         assert "already a user" in text(response)
 

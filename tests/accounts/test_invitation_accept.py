@@ -1,4 +1,5 @@
 import html
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import CompanyUser, User
+from tests.builders import make_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +43,18 @@ def test_accept_by_post(client, invitee, invitation_token, pending_invitation):
 def test_anonymous_is_offered_login_and_signup_that_come_back(client, invitation_token):
     page = text(client.get(accept_url(invitation_token)))
     next_param = quote(accept_url(invitation_token), safe="/")
-    assert f"{reverse('login')}?next={next_param}" in page
-    assert f"{reverse('signup')}?next={next_param}" in page
+    assert f"{reverse('account_login')}?next={next_param}" in page
+    assert f"{reverse('account_signup')}?next={next_param}" in page
     response = client.post(accept_url(invitation_token))
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("account_login"))
 
 
-def test_the_full_path_from_signup_through_joining(client, invitation_token, pending_invitation):
+def test_the_full_path_from_signup_through_verification_and_joining(
+    client, invitation_token, pending_invitation, mailoutbox
+):
     url = accept_url(invitation_token)
     response = client.post(
-        reverse("signup"),
+        reverse("account_signup"),
         {
             "email": "invitee@example.com",
             "password1": "a-long-enough-passphrase",
@@ -58,7 +62,10 @@ def test_the_full_path_from_signup_through_joining(client, invitation_token, pen
             "next": url,
         },
     )
-    assert response.url == url
+    assert response.url == reverse("account_email_verification_sent")
+    (verification,) = mailoutbox
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/confirm-email/\S+/)", verification.body)
+    assert client.post(link[1]).url == url  # the link logs the person in and brings them back
     page = text(client.get(url))
     assert "Join the Provider Program" in page
     assert client.post(reverse("accounts:join-provider-program"), {"next": url}).url == url
@@ -68,7 +75,7 @@ def test_the_full_path_from_signup_through_joining(client, invitation_token, pen
 
 
 def test_accepting_outside_the_program_is_a_403(client, invitation_token, password):
-    user = User.objects.create_user("invitee@example.com", password)
+    user = make_provider("invitee@example.com", password, joined=False)
     client.force_login(user)
     response = client.post(accept_url(invitation_token))
     assert response.status_code == 403

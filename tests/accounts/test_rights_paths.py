@@ -180,7 +180,9 @@ def test_a_tampered_post_is_refused_with_the_reason(client, actor):
 @pytest.mark.parametrize("actor", ["tickets only"], indirect=True)
 def test_anyone_may_lower_their_own_rights_and_leave(client, actor, manager):
     client.force_login(actor.user)
-    response = client.post(company_url("company-user-edit", actor.pk), {"permissions": []})
+    response = client.post(
+        company_url("company-user-edit", actor.pk), {"permissions": [], "no_rights": "on"}
+    )
     assert response.status_code == 302
     actor.refresh_from_db()
     assert actor.permissions == frozenset()
@@ -232,7 +234,9 @@ def test_an_operator_cannot_raise_their_own_membership(operator_client, operator
     assert response.status_code == 403
     assert "You can remove your own rights, never add any" in response.content.decode()
     assert written() == before
-    response = operator_client.post(admin_rights_url(operator_member), {"permissions": []})
+    response = operator_client.post(
+        admin_rights_url(operator_member), {"permissions": [], "no_rights": "on"}
+    )
     assert response.status_code == 302
 
 

@@ -360,9 +360,9 @@ class TestInvitations:
             services.get_invitation_for_token(invitation_token)
 
     def test_accepting_needs_the_program(self, invitation_token, password):
-        from accounts.models import User
+        from tests.builders import make_provider
 
-        user = User.objects.create_user("invitee@example.com", password)
+        user = make_provider("invitee@example.com", password, joined=False)
         with pytest.raises(NotInProviderProgramError):
             services.accept_invitation(token=invitation_token, user=user)
 

@@ -15,10 +15,13 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_URLS = ["/accounts/login/", "/admin/login/"]
 LOCKED = "Too many failed login attempts; try again in 15 minutes."
+# The portal's login form (django-allauth) names the address "login"; the admin's "username".
+ADDRESS_FIELD = {"/accounts/login/": "login", "/admin/login/": "username"}
 
 
 def log_in(client, url, username, password, ip="10.0.0.1"):
-    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
+    data = {ADDRESS_FIELD[url]: username, "password": password}
+    return client.post(url, data, REMOTE_ADDR=ip)
 
 
 def fail(client, url, username, times, ip="10.0.0.1"):

@@ -38,7 +38,7 @@ from tests.authz.world import ACME_MARKERS, sso_login_form
 ENTRIES = [*PORTAL_ENTRIES, *SSO_ENTRIES, *ADMIN_ENTRIES, *admin_model_entries(admin.site)]
 ENTRY_BY_ROUTE = {entry.route: entry for entry in ENTRIES}
 # Apps whose rows a refused request must leave alone (sessions and content types are not state).
-STATE_APPS = {"accounts", "addons", "auth", "admin", "django_q"}
+STATE_APPS = {"accounts", "addons", "auth", "admin", "django_q", "account", "socialaccount"}
 # Roles that are not users of acme: no page may show them anything of acme's (but the operator
 # sees every company in the admin).
 OUTSIDERS = {ANONYMOUS, OTHER_COMPANY_MANAGER, OPERATOR, SSO_USER}

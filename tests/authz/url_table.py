@@ -171,54 +171,125 @@ def _manifest_import_data(world: World) -> dict:
 
 
 PORTAL_ENTRIES = [
-    # Log in, sign up and passwords: django.contrib.auth's pages --------------------------------
+    # Sign-up, e-mail verification, login, logout and passwords: django-allauth's pages -----------
     Entry("", {"GET": by_role(redirect("/provider/home"), anonymous=redirect("/accounts/login/"))}),
     Entry("provider/home", {"GET": logged_in_page()}),
+    Entry("favicon.ico", {"GET": everyone(Answer(301, "/static/portal/favicon"))}),
     Entry(
         "accounts/signup/",
-        {"GET": everyone()},
-        note="open to anyone; a POST creates an account, which is its purpose",
+        {"GET": by_role(redirect("/provider/home"), anonymous=OK)},
+        note="open to anyone; a POST creates an unverified account, which is its purpose",
     ),
     Entry(
         "accounts/login/",
         {"GET": by_role(redirect("/provider/home"), anonymous=OK)},
-        note="a POST only logs in with a correct password",
+        note="a POST only logs in with a correct password and a verified address",
+    ),
+    Entry(
+        "accounts/^confirm-email/(?P<key>[-:\\w]+)/$",
+        {"GET": everyone(NOT_FOUND), "POST": everyone(NOT_FOUND)},
+        kwargs=lambda world: {"key": "not-a-key"},
+        note="only the key e-mailed to the address verifies it",
+    ),
+    Entry(
+        "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        {"GET": everyone(NOT_FOUND)},
+        kwargs=lambda world: {"uidb36": "1", "key": "not-a-token"},
+        note="an invalid link shows the 'invalid link' page to anyone",
     ),
     Entry(
         "accounts/logout/",
-        {"GET": everyone(NOT_ALLOWED), "POST": everyone(redirect("/accounts/login/"))},
+        {
+            "GET": by_role(OK, anonymous=redirect("/accounts/login/")),
+            "POST": everyone(redirect("/accounts/login/")),
+        },
+        note="GET asks; only the POST logs out",
     ),
+    Entry("accounts/inactive/", {"GET": everyone()}),
+    Entry("accounts/reauthenticate/", {"GET": logged_in_page()}),
+    Entry("accounts/reauthenticate/code/", {"GET": everyone(NOT_FOUND)}),
+    Entry("accounts/reauthenticate/code/confirm/", {"GET": everyone(NOT_FOUND)}),
     Entry(
-        "accounts/password_change/",
+        "accounts/email/",
+        {"GET": logged_in_page()},
+        note="a person sees and changes their own address only",
+    ),
+    Entry("accounts/confirm-email/", {"GET": everyone()}),
+    Entry(
+        "accounts/password/change/",
         {
             "GET": logged_in_page(),
-            "POST": logged_in_page(redirect("/accounts/password_change/done/")),
+            "POST": logged_in_page(redirect("/accounts/password/change/")),
         },
         data=lambda world: {
-            "old_password": PASSWORD,
-            "new_password1": "a brand new passphrase 42",
-            "new_password2": "a brand new passphrase 42",
+            "oldpassword": PASSWORD,
+            "password1": "a brand new passphrase 42",
+            "password2": "a brand new passphrase 42",
         },
     ),
-    Entry("accounts/password_change/done/", {"GET": logged_in_page()}),
     Entry(
-        "accounts/password_reset/",
+        "accounts/password/set/",
+        {"GET": logged_in_page(redirect("/accounts/password/change/"))},
+        note="for a person without a password (Heroku logins); the others change theirs",
+    ),
+    Entry(
+        "accounts/password/reset/",
         {"GET": everyone()},
         note="open to anyone; a POST emails the address's owner, never the requester",
     ),
-    Entry("accounts/password_reset/done/", {"GET": everyone()}),
+    Entry("accounts/password/reset/done/", {"GET": everyone()}),
+    Entry("accounts/password/reset/key/done/", {"GET": everyone()}),
+    Entry("accounts/login/code/confirm/", {"GET": everyone(NOT_FOUND)}),
+    # Log in with Heroku (off unless HEROKU_OAUTH_CLIENT_ID and _SECRET are set) ---------------
+    Entry("accounts/heroku/login/", {"GET": everyone(NOT_FOUND), "POST": everyone(NOT_FOUND)}),
+    Entry("accounts/heroku/login/callback/", {"GET": everyone(NOT_FOUND)}),
+    Entry("accounts/3rdparty/login/cancelled/", {"GET": everyone()}),
+    Entry("accounts/3rdparty/login/error/", {"GET": everyone(UNAUTHORIZED)}),
+    Entry("accounts/3rdparty/signup/", {"GET": everyone(redirect("/accounts/login/"))}),
+    Entry("accounts/3rdparty/", {"GET": logged_in_page()}),
+    Entry(
+        "accounts/social/login/cancelled/",
+        {"GET": everyone(Answer(301, "/accounts/3rdparty/login/cancelled/"))},
+    ),
+    Entry(
+        "accounts/social/login/error/",
+        {"GET": everyone(Answer(301, "/accounts/3rdparty/login/error/"))},
+    ),
+    Entry("accounts/social/signup/", {"GET": everyone(Answer(301, "/accounts/3rdparty/signup/"))}),
+    Entry("accounts/social/connections/", {"GET": everyone(Answer(301, "/accounts/3rdparty/"))}),
+    # The addresses of the pages before django-allauth, kept as redirects -----------------------
+    Entry(
+        "accounts/password_change/",
+        {"GET": everyone(Answer(301, "/accounts/password/change/"))},
+    ),
+    Entry(
+        "accounts/password_change/done/",
+        {"GET": everyone(Answer(301, "/accounts/password/change/"))},
+    ),
+    Entry(
+        "accounts/password_reset/",
+        {"GET": everyone(Answer(301, "/accounts/password/reset/"))},
+    ),
+    Entry(
+        "accounts/password_reset/done/",
+        {"GET": everyone(Answer(301, "/accounts/password/reset/done/"))},
+    ),
     Entry(
         "accounts/reset/<uidb64>/<token>/",
-        {"GET": everyone()},
+        {"GET": everyone(redirect("/accounts/password/reset/"))},
         kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"},
-        note="an invalid link shows the 'invalid link' page to anyone",
+        note="a link from before allauth cannot be used: it asks for a new one",
     ),
-    Entry("accounts/reset/done/", {"GET": everyone()}),
+    Entry("accounts/reset/done/", {"GET": everyone(Answer(301, "/accounts/login/"))}),
     # The provider home and the Company tab -----------------------------------------------------
     Entry(
         "provider/join/",
-        {"GET": logged_in_page(NOT_ALLOWED), "POST": logged_in_page(redirect("/provider/home"))},
-        note="a person joins the program for themself only",
+        {
+            "GET": logged_in_page(NOT_ALLOWED),
+            "POST": by_role(redirect("/provider/home"), anonymous=LOGIN, operator=FORBIDDEN),
+        },
+        note="a person joins the program for themself only, once their address is verified (the "
+        "operator's is not)",
     ),
     Entry(
         "provider/companies/new/",
@@ -230,6 +301,12 @@ PORTAL_ENTRIES = [
         },
         data=lambda world: {"name": "New Co", "slug": "new-co"},
         note="the operator has not joined the Provider Program",
+    ),
+    Entry(
+        "company/<slug:slug>/",
+        member_methods(None),
+        kwargs=acme_slug,
+        note="the company home: add-ons' health for all members, open tickets for ticket handlers",
     ),
     Entry(
         "company/<slug:slug>/users/",
@@ -484,6 +561,24 @@ PORTAL_ENTRIES = [
         note="the POST answer is the one page that shows a new signing secret (audited)",
     ),
     Entry(
+        "addons/<slug:slug>/resources/<uuid:resource_uuid>/sync/",
+        {
+            "GET": member_page(Permission.SUPPORT_TICKETS, NOT_ALLOWED),
+            "POST": member_page(
+                Permission.SUPPORT_TICKETS, redirect("/addons/acme-marker-search/resources/")
+            ),
+        },
+        kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.acme.resource.uuid,
+        },
+        foreign_kwargs=lambda world: {
+            "slug": world.acme.addon.slug,
+            "resource_uuid": world.rival.resource.uuid,
+        },
+        note="'Sync now' queues a read of the list from Heroku; ticket handlers need it fresh",
+    ),
+    Entry(
         "addons/<slug:slug>/resources/<uuid:resource_uuid>/rotate-credentials/",
         member_methods(
             Permission.MANAGE_MANIFESTS,
@@ -548,6 +643,12 @@ SSO_ENTRIES = [
         foreign_answer=FORBIDDEN,
         data=lambda world: {"subject": "From the dashboard", "body": "Please help."},
         discloses=("Acme Marker Search", "acme-marker-search"),
+    ),
+    Entry(
+        "demo/",
+        {"GET": everyone(NOT_FOUND), "POST": everyone(NOT_FOUND)},
+        note="the offline demo's 'Sign in as a Heroku customer' exists only while DEBUG is on "
+        "(tests/addons/test_demo_sign_in.py tries it on)",
     ),
 ]
 
@@ -652,7 +753,7 @@ ADMIN_ENTRIES = [
         },
     ),
     Entry(
-        "admin/^(?P<app_label>auth|django_q|axes|accounts|addons)/$",
+        "admin/^(?P<app_label>auth|django_q|axes|account|socialaccount|accounts|addons)/$",
         {"GET": admin_only(OK)},
         kwargs=lambda world: {"app_label": "addons"},
     ),

@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 
 from accounts import services
@@ -67,6 +68,7 @@ LIMITED_MANAGERS = {
 # The Heroku user on the access list of acme's resource, who logs in to its dashboard by SSO.
 DASHBOARD_USER_ID = "3c9e1f2a-7b4d-4e8a-9a1c-5d6f7e8a9b0c"
 DASHBOARD_USER_EMAIL = "dashboard-user@heroku.example"
+OUTSIDER_HEROKU_ID = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 
 @dataclass
@@ -92,9 +94,12 @@ class World:
 
 
 def _provider(email: str) -> User:
-    return User.objects.create_user(
+    """A person whose address is verified and who joined the Provider Program."""
+    user = User.objects.create_user(
         email, PASSWORD, name=email.split("@")[0], joined_provider_program_at=timezone.now()
     )
+    services.mark_email_verified(user=user)
+    return user
 
 
 def _company(
@@ -220,6 +225,13 @@ def build_world() -> World:
         rival=rival,
         operator=User.objects.create_superuser("operator@example.com", PASSWORD),
         outsider=_provider("outsider@example.com"),
+    )
+    # The outsider logs in with Heroku too (the admin lists Heroku logins).
+    SocialAccount.objects.create(
+        user=world.outsider,
+        provider="heroku",
+        uid=OUTSIDER_HEROKU_ID,
+        extra_data={"id": OUTSIDER_HEROKU_ID, "email": world.outsider.email, "verified": True},
     )
     world.users["manager"] = acme.manager.user
     world.users["other_company_manager"] = rival.manager.user

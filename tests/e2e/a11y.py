@@ -1,6 +1,16 @@
-"""Accessibility assertions for Playwright pages: labelled fields, one h1, a visible focus ring."""
+"""Accessibility assertions for Playwright pages: axe-core's WCAG 2.1 A and AA rules, and three
+of the portal's own (labelled fields, one h1, a visible focus ring).
 
+axe-core comes with axe-playwright-python (its axe.min.js, injected through Playwright, which the
+pages' Content-Security-Policy does not govern); no network is needed.
+"""
+
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
+
+# WCAG 2.0 and 2.1, levels A and AA: the standard the issue holds the portal to.
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_axe = Axe()
 
 _UNLABELLED_FIELDS_JS = """
 () => {
@@ -68,8 +78,23 @@ def assert_focus_visible(page: Page, *, max_tabs: int = 30) -> None:
     )
 
 
+def assert_no_axe_violations(page: Page) -> None:
+    """Assert axe-core finds no WCAG 2.1 A or AA violation on PAGE (each named, with its nodes)."""
+    results = _axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
+    )
+    violations = results.response["violations"]
+    assert not violations, f"axe-core on {page.url}:\n" + "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    "
+        + "\n    ".join(node["html"][:200] for node in v["nodes"][:5])
+        for v in violations
+    )
+
+
 def assert_accessible(page: Page) -> None:
     """Assert all of the above on PAGE."""
+    assert_no_axe_violations(page)
     assert_fields_labelled(page)
     assert_single_h1(page)
     assert_focus_visible(page)

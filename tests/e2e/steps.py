@@ -2,6 +2,7 @@
 
 import re
 
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import assert_accessible
@@ -32,13 +33,28 @@ def log_in_to_admin(page: Page, base_url: str, email: str, password: str) -> Non
 
 
 def sign_up(page: Page, email: str, password: str, *, name: str = "") -> None:
-    """Fill in and send the sign-up form the page is showing."""
+    """Fill in and send the sign-up form the page is showing; it asks to check the e-mail."""
     page.get_by_label("Email").fill(email)
     if name:
         page.get_by_label("Name").fill(name)
     page.get_by_label(re.compile(r"^Password:?$")).fill(password)
     page.get_by_label("Password confirmation").fill(password)
     main(page).get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+
+
+def verification_link(base_url: str, email: str) -> str:
+    """Return the link of the last verification e-mail sent to EMAIL (SITE_URL is BASE_URL)."""
+    sent = [m for m in mail.outbox if m.to == [email] and "verify" in m.subject.lower()]
+    assert sent, f"no verification e-mail to {email} in {[m.to for m in mail.outbox]}"
+    return re.search(rf"{re.escape(base_url)}/accounts/confirm-email/\S+", sent[-1].body).group()
+
+
+def verify_email(page: Page, base_url: str, email: str) -> None:
+    """Open the link of the verification e-mail sent to EMAIL and confirm; it logs the person in."""
+    page.goto(verification_link(base_url, email))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your e-mail address")
+    main(page).get_by_role("button", name="Verify my address").click()
     expect(page.locator("#user-tools")).to_contain_text(email)
 
 

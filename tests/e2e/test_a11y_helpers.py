@@ -2,7 +2,12 @@
 
 import pytest
 
-from tests.e2e.a11y import assert_fields_labelled, assert_focus_visible, assert_single_h1
+from tests.e2e.a11y import (
+    assert_fields_labelled,
+    assert_focus_visible,
+    assert_no_axe_violations,
+    assert_single_h1,
+)
 
 LABELLED_FORM = """
 <h1>Form</h1>
@@ -49,6 +54,33 @@ def test_h1_count_other_than_one_fails(page, headings):
 
     with pytest.raises(AssertionError, match="exactly one h1"):
         assert_single_h1(page)
+
+
+def document(main: str) -> str:
+    """A whole page (language, title, landmark) around MAIN, so axe judges MAIN alone."""
+    return f"<html lang='en'><head><title>T</title></head><body><main>{main}</main></body></html>"
+
+
+def test_axe_passes_a_sound_page(page):
+    page.set_content(document(LABELLED_FORM))
+
+    assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ("<img src='x.png'>", "image-alt"),
+        ("<p style='color:#bbb;background:#fff'>faint</p>", "color-contrast"),
+        ("<p aria-describedby='nowhere'>x</p><input aria-describedby='gone' id='a'>", "label"),
+        ("<a href='#'></a>", "link-name"),
+    ],
+)
+def test_axe_names_each_wcag_violation(page, body, rule):
+    page.set_content(document(f"<h1>T</h1>{body}"))
+
+    with pytest.raises(AssertionError, match=rule):
+        assert_no_axe_violations(page)
 
 
 def test_focus_outline_is_seen(page):

@@ -24,7 +24,7 @@ def test_company_user_goes_through_an_add_ons_pages(
     expect(main(page).get_by_role("region", name="Resources")).to_contain_text("happy-app")
     check_key_page(page, screenshot, "addon")
 
-    nav = main(page).get_by_role("navigation", name="Add-on settings")
+    nav = main(page).get_by_role("navigation", name="Add-on pages")
     nav.get_by_role("link", name="Manifest").click()
     expect(main(page).get_by_role("heading", name="Manifest of acme-search")).to_be_visible()
     expect(page.get_by_label("Partner API URL (base_url)")).to_have_value(addon.base_url)

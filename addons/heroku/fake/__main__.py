@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 
+from addons.heroku.fake.demo import demo_world
 from addons.heroku.fake.server import FakeHeroku
 from addons.heroku.fake.world import World
 
@@ -19,8 +20,15 @@ def main(argv=None) -> None:
     parser.add_argument("--big", type=int, default=2100, help="list size of resource 0")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--rate-limit", type=int, default=10**9)
+    parser.add_argument("--demo", action="store_true", help="serve the demo's world (demo.py)")
+    parser.add_argument("--oauth-client-id", default="", help="with --demo: the portal's client")
+    parser.add_argument("--oauth-client-secret", default="")
     args = parser.parse_args(argv)
     world = World.generate(args.resources, seed=args.seed, big=args.big) if args.resources else None
+    if args.demo:
+        world = demo_world(
+            oauth_client_id=args.oauth_client_id, oauth_client_secret=args.oauth_client_secret
+        )
     fake = FakeHeroku(
         world,
         latency=args.latency,

@@ -126,3 +126,22 @@ class ControlRoutes:
         else:
             raise ValueError(f"unknown webhook hook {action!r}")
         return {}
+
+    def _control_heroku_accounts(self, method, data):
+        """Add a Heroku account that may log in to a web app: {email, verified?, name?}."""
+        return self.fake.world.add_heroku_account(
+            data["email"], verified=data.get("verified", True), name=data.get("name")
+        )
+
+    def _control_oauth_clients(self, method, data):
+        """Register a web app's OAuth client: {client_id, secret, redirect_uri?}."""
+        self.fake.world.add_oauth_client(
+            data["client_id"], data["secret"], data.get("redirect_uri", "")
+        )
+        return {}
+
+    def _control_signed_in(self, method, data):
+        """Sign a Heroku account in (POST {email}), so its authorize page redirects at once;
+        DELETE signs it out, so the page asks who logs in."""
+        self.fake.world.signed_in = None if method == "DELETE" else data["email"].lower()
+        return {}

@@ -215,6 +215,8 @@ class _Handler(
             exhausted = fake.remaining < 0
         if exhausted:
             return self._error(429, "rate_limit", "Your account reached the API rate limit.")
+        if path in self.ID_ROUTES:  # a person's login: authorize page and GET /account
+            return self._id_route(method, path, body)
         resource = self._authorize()
         if resource is None:
             return

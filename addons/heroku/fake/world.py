@@ -64,6 +64,14 @@ class World:
     grants: dict[str, dict] = field(default_factory=dict)  # code -> {resource, client_secret}
     users: dict[str, str] = field(default_factory=dict)  # lower-case email -> user id
     config: dict[str, dict[str, str]] = field(default_factory=dict)  # resource uuid -> its config
+    # Logging people in with their Heroku account (id.heroku.com's authorize page, GET /account).
+    heroku_accounts: dict[str, dict] = field(default_factory=dict)  # lower-case email -> account
+    oauth_clients: dict[str, dict] = field(default_factory=dict)  # client id -> {secret, redirect}
+    login_codes: dict[str, dict] = field(default_factory=dict)  # code -> {client_id, email}
+    account_tokens: dict[str, dict] = field(default_factory=dict)  # token -> {email, expires}
+    # The account whose browser is signed in at Heroku and has allowed every client: its
+    # authorize page redirects at once. None: the page asks who logs in (an e-mail field).
+    signed_in: str | None = None
     # Add-on webhook subscriptions: webhook id -> {id, addon, include, level, url, authorization,
     # secret, created_at, updated_at} (the last two secrets are never served back).
     webhooks: dict[str, dict] = field(default_factory=dict)
@@ -303,6 +311,44 @@ class World:
         """Return a new single-use authorization code for RESOURCE (as sent at provisioning)."""
         code = secrets.token_hex(16)
         self.grants[code] = {"resource": str(resource_uuid), "client_secret": client_secret}
+        return code
+
+    # Logging in with Heroku ----------------------------------------------------------------
+    def add_heroku_account(
+        self, email: str, *, verified: bool = True, name: str | None = None
+    ) -> dict:
+        """Add (or replace) the Heroku account EMAIL, shaped as `GET /account` answers it."""
+        account = {
+            "allow_tracking": True,
+            "beta": False,
+            "created_at": ISO,
+            "country_of_residence": None,
+            "default_organization": None,
+            "default_team": None,
+            "delinquent_at": None,
+            "email": email,
+            "federated": False,
+            "id": self.user_id(email),
+            "identity_provider": None,
+            "last_login": ISO,
+            "name": name if name is not None else email.split("@")[0].title(),
+            "sms_number": None,
+            "suspended_at": None,
+            "two_factor_authentication": False,
+            "updated_at": ISO,
+            "verified": verified,
+        }
+        self.heroku_accounts[email.lower()] = account
+        return account
+
+    def add_oauth_client(self, client_id: str, secret: str, redirect_uri: str = "") -> None:
+        """Register a web app's OAuth client (`heroku clients:create`), with its callback URL."""
+        self.oauth_clients[client_id] = {"secret": secret, "redirect_uri": redirect_uri}
+
+    def create_login_code(self, client_id: str, email: str) -> str:
+        """Return a new single-use code that logs the Heroku account EMAIL in to CLIENT_ID."""
+        code = secrets.token_hex(16)
+        self.login_codes[code] = {"client_id": client_id, "email": email.lower()}
         return code
 
     def expire_token(self, token: str) -> None:

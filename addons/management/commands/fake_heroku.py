@@ -1,5 +1,6 @@
 """Serve the loopback fake Heroku (development, tests and the offline demo; never production)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from addons.heroku.fake.__main__ import main
@@ -24,6 +25,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rate-limit", type=int, default=10**9, help="Platform API calls before a 429."
         )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Serve the demo's world (what `make run` starts; load_demo_data provisions it), "
+            "with the portal's HEROKU_OAUTH_CLIENT_ID and _SECRET registered for Log in with "
+            "Heroku.",
+        )
 
     def handle(self, *args, **options):
         if not 0 < options["port"] < 65536:
@@ -32,8 +40,18 @@ class Command(BaseCommand):
             raise CommandError(
                 "--resources, --latency and --rate-limit cannot be negative.", returncode=2
             )
+        if options["demo"] and options["resources"]:
+            raise CommandError("--demo serves its own world: leave out --resources.", returncode=2)
+        demo = []
+        if options["demo"]:
+            demo = [
+                "--demo",
+                f"--oauth-client-id={settings.HEROKU_OAUTH_CLIENT_ID}",
+                f"--oauth-client-secret={settings.HEROKU_OAUTH_CLIENT_SECRET}",
+            ]
         main(
             [
+                *demo,
                 f"--port={options['port']}",
                 f"--resources={options['resources']}",
                 f"--seed={options['seed']}",

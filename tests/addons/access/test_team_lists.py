@@ -100,7 +100,7 @@ def test_the_schedule_never_reuses_a_stored_team_list_without_asking(fake_heroku
 def test_the_migration_keeps_each_team_s_pages_once(team_apps):
     from importlib import import_module
 
-    migration = import_module("addons.migrations.0008_team_responses")
+    migration = import_module("addons.migrations.0009_team_responses")
     older, newer = timezone.now() - timedelta(hours=1), timezone.now()
     for resource, at, etag in ((team_apps[0], older, '"old"'), (team_apps[1], newer, '"new"')):
         PlatformResponse.objects.create(

@@ -38,9 +38,9 @@ def addon_data(addon, plans=None, **changes) -> dict:
         "name": addon.name,
         "base_url": addon.base_url,
         "sso_url": addon.sso_url,
-        "regions": '["us", "eu"]',
+        "regions": "us eu",
         "config_vars_prefix": addon.config_vars_prefix,
-        "config_vars": '["ACME_SEARCH_URL"]',
+        "config_vars": "ACME_SEARCH_URL",
         "marketing_description": addon.marketing_description,
         "billing_email": addon.billing_email,
         **changes,
@@ -59,7 +59,7 @@ def addon_data(addon, plans=None, **changes) -> dict:
             "id": plan.pk,
             "addon": addon.pk,
             "name": plan.name,
-            "price_cents": plan.price_cents,
+            "price": f"{plan.price_cents / 100:.2f}",
             "visibility": plan.visibility,
             **plans.get(plan.slug, {}),
         }
@@ -121,17 +121,17 @@ class TestChangeAddon:
         data = addon_data(
             addon,
             plans={
-                "pro": {"price_cents": 3000},
+                "pro": {"price": "30.00"},
                 "enterprise": {"DELETE": "on"},
-                "team": {"name": "Team", "price_cents": 5000, "visibility": "hidden"},
+                "team": {"name": "Team", "price": "50.00", "visibility": "hidden"},
             },
             sso_url="https://portal.example.com/sso/login/v2",
-            regions='["eu"]',
+            regions="us",
         )
         response = operator_client.post(change_url(addon), data)
         assert response.status_code == 302, text(response)
         addon.refresh_from_db()
-        assert (addon.sso_url, addon.regions) == ("https://portal.example.com/sso/login/v2", ["eu"])
+        assert (addon.sso_url, addon.regions) == ("https://portal.example.com/sso/login/v2", ["us"])
         assert sorted(addon.plans.values_list("slug", "price_cents")) == [
             ("basic", 0),
             ("pro", 3000),
@@ -157,9 +157,8 @@ class TestChangeAddon:
                 "http://portal.example.com/heroku/resources",
                 "Heroku calls production URLs over https only: use an https:// URL.",
             ),
-            ("regions", '["us", "<eu>"]', "Not a region name: <eu>."),
-            ("regions", '"us"', "Enter a list of region names."),
-            ("config_vars", '["OTHER_URL"]', "Must start with ACME_SEARCH_: OTHER_URL."),
+            ("regions", "us <eu>", "Not a region name: <eu>."),
+            ("config_vars", "OTHER_URL", "Must start with ACME_SEARCH_: OTHER_URL."),
             ("config_vars_prefix", "acme", "Use upper-case letters, digits and underscores."),
         ],
     )
@@ -170,7 +169,7 @@ class TestChangeAddon:
         before = Addon.objects.values().get(pk=addon.pk)
         data = addon_data(
             addon,
-            plans={"pro": {"price_cents": 3000}},
+            plans={"pro": {"price": "30.00"}},
             marketing_description="Search for everyone.",
             **{field: value},
         )
@@ -195,7 +194,7 @@ class TestChangeAddon:
             raise ValidationError({"billing_email": "Refused by the service."})
 
         monkeypatch.setattr(services, "update_marketing_and_billing", refuse)
-        data = addon_data(addon, regions='["eu"]', billing_email="billing@acme.example")
+        data = addon_data(addon, regions="us", billing_email="billing@acme.example")
         response = operator_client.post(change_url(addon), data)
         assert response.status_code == 200
         assert form_errors(response) == {"billing_email": ["Refused by the service."]}
@@ -253,7 +252,7 @@ class TestPlanAdmin:
                 "addon": addon.pk,
                 "slug": "team",
                 "name": "Team",
-                "price_cents": 5000,
+                "price": "50.00",
                 "visibility": "public",
             },
         )
@@ -268,7 +267,7 @@ class TestPlanAdmin:
                 "addon": addon.pk,
                 "slug": "basic",
                 "name": "Basic 2",
-                "price_cents": 0,
+                "price": "0.00",
                 "visibility": "public",
             },
         )
@@ -279,7 +278,7 @@ class TestPlanAdmin:
     def test_changes_a_plan_through_the_service_but_never_its_slug(self, operator_client, plan):
         response = operator_client.post(
             reverse("admin:addons_plan_change", args=[plan.pk]),
-            {"slug": "free", "name": "Basic", "price_cents": 900, "visibility": "hidden"},
+            {"slug": "free", "name": "Basic", "price": "9.00", "visibility": "hidden"},
         )
         assert response.status_code == 302, text(response)
         plan.refresh_from_db()

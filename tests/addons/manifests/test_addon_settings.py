@@ -50,7 +50,7 @@ def secrets_of(addon):
 def test_anonymous_is_sent_to_log_in(client, addon, name, permission):
     response = client.get(reverse(name, args=[addon.slug]))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize(("name", "permission"), PAGES)
@@ -298,7 +298,7 @@ def test_import_applies_a_manifest(manager_client, addon):
         addon,
         password="p" * 32,
         sso_salt="s" * 32,
-        regions=["eu"],
+        regions=["us"],
         production={"base_url": "https://new.example.com/heroku/resources", "sso_url": ""},
     )
     manifest["api"]["production"]["sso_url"] = "https://new.example.com/sso/login"
@@ -309,7 +309,7 @@ def test_import_applies_a_manifest(manager_client, addon):
     assert response.status_code == 302
     addon.refresh_from_db()
     assert addon.base_url == "https://new.example.com/heroku/resources"
-    assert addon.regions == ["eu"]
+    assert addon.regions == ["us"]
     assert addon.api_password == "p" * 32 and addon.sso_salt == "s" * 32
     assert set(AuditEvent.objects.get().details["fields"]) >= {"api_password", "sso_salt"}
 

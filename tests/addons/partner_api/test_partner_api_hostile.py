@@ -23,6 +23,8 @@ from tests.hostile import (
     hostile_text,
     json_only_text,
     nasty_text,
+    nested_json_text,
+    nesting_depths,
 )
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +281,106 @@ def test_any_datetime_as_grant_expiry_is_200(heroku, fake_heroku, moment, offset
     response = heroku.provision(body)
 
     assert response.status_code == 200, response.content
+
+
+# Nesting depth and the one-line rule (issue 13) ---------------------------------------------
+def nested(depth: int):
+    value = "leaf"
+    for level in range(depth):
+        value = {f"k{level}": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [5, 100, 9_000, 20_000])
+def test_options_nested_too_deep_are_400_naming_options(heroku, depth):
+    body = json.dumps(provision_body(uuid.uuid4(), options={}))
+    # Built as text: past about 10,000 levels Python's own json.dumps would fail too.
+    raw = body.replace('"options": {}', '"options": {"a": ' + "[" * depth + "]" * depth + "}")
+
+    response = heroku.call("POST", "/heroku/resources", raw=raw.encode())
+
+    assert_clear_refusal(response)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("“options” nests arrays and objects more than 5")
+    assert not AddonResource.objects.exists()
+    assert PartnerAPICall.objects.get().status_code == 400
+
+
+def test_options_five_levels_deep_are_provisioned_as_sent(heroku, addon):
+    options = {"a": nested(4), "b": [1, {"c": True}]}
+
+    response = heroku.provision(provision_body(uuid.uuid4(), options=options))
+
+    assert response.status_code == 200, response.content
+    assert AddonResource.objects.get().options == options
+
+
+@pytest.mark.parametrize("field", ["log_input_url", "oauth_grant", "an_unknown_field"])
+def test_any_field_nested_too_deep_is_400_naming_it(heroku, field):
+    response = heroku.provision(provision_body(uuid.uuid4(), **{field: nested(6)}))
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"“{field}” nests arrays and objects")
+    assert not AddonResource.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["name", "region", "plan", "callback_url"])
+@pytest.mark.parametrize("value", ["a\nb", "a\tb", "\x1b[2Ja", "a\u2028b", "a\u202eb"])
+def test_one_line_fields_refuse_control_characters(heroku, field, value):
+    body = provision_body(uuid.uuid4())
+    body[field] = body[field] + value
+
+    response = heroku.provision(body)
+
+    assert_clear_refusal(response)
+    assert response.status_code == 422
+    assert response.json()["message"].startswith(f"“{field}” contains control")
+    assert not AddonResource.objects.exists()
+
+
+def test_a_plan_change_refuses_a_plan_that_is_not_one_line(heroku, provisioned_resource):
+    response = heroku.change_plan(provisioned_resource.uuid, "acme-search:pro\n")
+
+    assert_clear_refusal(response)
+    assert response.status_code == 422
+    provisioned_resource.refresh_from_db()
+    assert provisioned_resource.plan.slug == "basic"
+
+
+@HOSTILE_SETTINGS
+@hypothesis.given(
+    field=st.sampled_from([*PROVISION_FIELDS, "an_unknown_field"]),
+    depth=nesting_depths,
+    kind=st.sampled_from(["[", "{", "[{"]),
+)
+def test_a_field_nested_at_any_depth_is_served_or_refused_naming_it(heroku, field, depth, kind):
+    marker = "NESTED-VALUE-MARKER"
+    raw = json.dumps(provision_body(uuid.uuid4(), **{field: marker}))
+    raw = raw.replace(f'"{marker}"', nested_json_text(depth, kind))
+    before = snapshot()
+
+    response = heroku.call("POST", "/heroku/resources", raw=raw.encode())
+
+    if depth > 5 and len(raw) <= 64 * 1024:  # larger: 413 before it is read
+        assert response.status_code == 400, response.content[:300]
+        assert response.json()["message"].startswith(f"“{field}” nests arrays and objects")
+    if response.status_code == 200:
+        assert len(snapshot()) == len(before) + 1
+    else:
+        assert_clear_refusal(response)
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("field", ["options", "an_unknown_field"])
+def test_a_number_json_cannot_store_is_400_naming_the_field(heroku, field, number):
+    # Python reads these as inf and nan; json.dumps writes them back as Infinity and NaN, which
+    # neither SQLite's nor PostgreSQL's JSON accepts: a 500 on both, and Heroku retries a 500.
+    raw = json.dumps(provision_body(uuid.uuid4(), **{field: {"a": ["X"]}})).replace('"X"', number)
+
+    response = heroku.call("POST", "/heroku/resources", raw=raw.encode())
+
+    assert_clear_refusal(response)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"“{field}” holds a number")
+    assert not AddonResource.objects.exists()

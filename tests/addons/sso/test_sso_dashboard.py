@@ -63,16 +63,35 @@ def test_the_dashboard_query_count_does_not_grow_with_the_list(
     sso_client, resource, django_assert_num_queries
 ):
     # session, resource (with add-on and plan), grant re-check, latest credential rotation,
-    # list count, list page
-    with django_assert_num_queries(6):
+    # the person's tickets, list count, list page
+    with django_assert_num_queries(7):
         sso_client.get(dashboard_url(resource))
     AccessGrant.objects.bulk_create(
         AccessGrant(resource=resource, email=f"p{i}@example.com", sources=["team_member"])
         for i in range(30)
     )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = sso_client.get(dashboard_url(resource))
     assert "p29@example.com" in response.content.decode()
+
+
+def test_the_dashboard_lists_the_persons_own_tickets_on_this_resource_only(
+    sso_client, resource, provisioned_resource
+):
+    def ticket(subject, *, on, email):
+        return Ticket.objects.create(
+            addon=resource.addon, resource=on, subject=subject, requester_email=email
+        )
+
+    ticket("Mine here", on=resource, email=HEROKU_EMAIL.upper())
+    ticket("Someone else's here", on=resource, email="other@example.com")
+    ticket("Mine elsewhere", on=provisioned_resource, email=HEROKU_EMAIL)
+
+    page = sso_client.get(dashboard_url(resource)).content.decode()
+
+    assert "Your support tickets" in page
+    assert "Mine here" in page
+    assert "Someone else's here" not in page and "Mine elsewhere" not in page
 
 
 def test_a_long_access_list_is_shown_a_page_at_a_time(sso_client, resource):
@@ -106,7 +125,7 @@ def test_an_sso_session_is_not_a_portal_or_admin_login(sso_client, resource):
     admin = sso_client.get("/admin/")
     assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
     portal = sso_client.get("/probe/portal-page/")
-    assert portal.status_code == 302 and portal["Location"].startswith(reverse("login"))
+    assert portal.status_code == 302 and portal["Location"].startswith(reverse("account_login"))
 
 
 def test_an_sso_login_ends_a_portal_login_in_the_same_browser(client, resource, grant):
@@ -201,5 +220,5 @@ def test_a_ticket_is_opened_as_the_sso_user_and_reaches_the_support_queue(
 
 def test_an_incomplete_ticket_is_not_opened(sso_client, resource):
     response = sso_client.post(ticket_url(resource), {"subject": "", "body": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Ticket.objects.exists()

@@ -62,7 +62,8 @@ def test_the_ticket_page_assigns_by_post(client, escalated_ticket, manager, supp
     assert 'name="assignee"' in page and supporter.user.email in page
 
     response = client.post(
-        escalated_ticket.get_absolute_url(), {"action": "assign", "assignee": supporter.user.pk}
+        escalated_ticket.get_absolute_url(),
+        {"action": "change", "status": "new", "priority": "normal", "assignee": supporter.user.pk},
     )
     assert response.status_code == 302
     assert Ticket.objects.get(pk=escalated_ticket.pk).assignee == supporter.user
@@ -74,7 +75,12 @@ def test_the_ticket_page_refuses_someone_outside_the_list(
     client.force_login(manager.user)
     response = client.post(
         escalated_ticket.get_absolute_url(),
-        {"action": "assign", "assignee": other_company_user.user.pk},
+        {
+            "action": "change",
+            "status": "new",
+            "priority": "normal",
+            "assignee": other_company_user.user.pk,
+        },
     )
     assert response.status_code == 400
     assert Ticket.objects.get(pk=escalated_ticket.pk).assignee is None

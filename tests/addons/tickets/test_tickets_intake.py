@@ -256,7 +256,81 @@ def test_any_json_gets_a_clear_answer_never_a_500(client, payload, intake_token,
 
     response = post(client, payload | changes, intake_token)
 
-    assert response.status_code in {201, 401, 422}, response.content
+    # 400: Infinity (json.dumps writes float("inf") so), which no JSON can store.
+    assert response.status_code in {201, 400, 401, 422}, response.content
     if response.status_code != 201:
         assert response.json()["message"]
         assert Ticket.objects.count() == before
+
+
+# Bad input that gave a 500 or was stored as sent (issue 13) ------------------------------------
+@pytest.mark.parametrize("depth", [6, 5_000, 20_000, 30_000])
+def test_a_deeply_nested_field_is_400_naming_it(client, payload, intake_token, depth):
+    # Past about 10,000 levels Python's parser raises RecursionError; the body is still < 64 KiB.
+    raw = json.dumps(payload | {"subject": None}).replace("null", "[" * depth + "]" * depth)
+
+    response = post(client, raw, intake_token)
+
+    assert_refused(response, 400)
+    assert (
+        "“subject” nests arrays and objects more than 5 levels deep" in response.json()["message"]
+    )
+
+
+def test_a_document_nested_too_deep_for_python_is_400(client, intake_token):
+    response = post(client, "[" * 30_000 + "]" * 30_000, intake_token)
+
+    assert_refused(response, 400)
+
+
+@pytest.mark.parametrize(
+    ("subject", "chars"),
+    [
+        ("Backups\nfailing", "U+000A"),
+        ("Backups\tfailing", "U+0009"),
+        ("\x1b[31mBackups failing", "U+001B"),
+        ("Backups \u0085failing", "U+0085"),
+        ("Backups\u2028failing", "U+2028"),
+        ("gnilfai \u202eBackups", "U+202E"),
+    ],
+)
+def test_a_subject_is_one_line_of_text(client, payload, intake_token, subject, chars):
+    response = post(client, payload | {"subject": subject}, intake_token)
+
+    assert_refused(response, 422)
+    message = response.json()["message"]
+    assert message.startswith("subject contains control, line-break or text-direction characters")
+    assert chars in message
+
+
+def test_a_body_may_hold_tabs_and_line_breaks(client, payload, intake_token):
+    body = "Steps:\n\t1. run the job\r\n\t2. \x1b[31mERROR\x1b[0m exit 3"
+
+    response = post(client, payload | {"body": body}, intake_token)
+
+    assert response.status_code == 201
+    assert Ticket.objects.get().events.get().body == body
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ops\u200b@customer.example",
+        "ops@cust\u200bomer.example",
+        "ops@customer.example\u202e",
+        "ops@cust\u00adomer.example",
+        "ops@customer.example\x00",
+    ],
+)
+def test_a_look_alike_requester_email_is_422(client, payload, intake_token, email):
+    response = post(client, payload | {"requester_email": email}, intake_token)
+
+    assert_refused(response, 422)
+    assert response.json()["message"].startswith("requester_email")
+
+
+def test_the_requester_email_is_stored_in_the_normal_form(client, payload, intake_token):
+    response = post(client, payload | {"requester_email": " Ops@Cafe\u0301.Example "}, intake_token)
+
+    assert response.status_code == 201
+    assert Ticket.objects.get().requester_email == "ops@caf\u00e9.example"

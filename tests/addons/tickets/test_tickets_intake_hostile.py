@@ -11,7 +11,15 @@ import pytest
 from hypothesis import strategies as st
 
 from addons.models import Ticket, TicketEvent
-from tests.hostile import HOSTILE_SETTINGS, any_json, field_changes, field_removals, nasty_text
+from tests.hostile import (
+    HOSTILE_SETTINGS,
+    any_json,
+    field_changes,
+    field_removals,
+    nasty_text,
+    nested_json_text,
+    nesting_depths,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +137,26 @@ def test_any_bytes_with_any_content_type_are_refused(
 
     assert_outcome(response, before)
     assert response.status_code != 201
+
+
+@HOSTILE_SETTINGS
+@hypothesis.given(
+    field=st.sampled_from([*FIELDS, "x"]),
+    depth=nesting_depths,
+    kind=st.sampled_from(["[", "{", "[{"]),
+)
+def test_a_field_nested_at_any_depth_is_refused_naming_it(
+    client, intake_payload, intake_token, field, depth, kind
+):
+    marker = "NESTED-VALUE-MARKER"
+    raw = json.dumps(intake_payload | {field: marker}).replace(
+        f'"{marker}"', nested_json_text(depth, kind)
+    )
+    before = counts()
+
+    response = post(client, raw.encode(), intake_token)
+
+    assert_outcome(response, before)
+    if depth > 5 and len(raw) <= 64 * 1024:  # larger: 413 before it is read
+        assert response.status_code == 400
+        assert response.json()["message"].startswith(f"“{field}” nests arrays and objects")

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import CompanyUser
 from addons.models import Ticket
-from addons.tickets.services import TicketSource, open_ticket
+from addons.tickets.services import TicketSource, assign_ticket, open_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +14,11 @@ LIST = reverse("addons:ticket-list")
 
 def detail(ticket):
     return reverse("addons:ticket-detail", args=[ticket.pk])
+
+
+def change(status, *, priority="normal", assignee=""):
+    """The ticket page's one form for status, priority and assignee."""
+    return {"action": "change", "status": status, "priority": priority, "assignee": assignee}
 
 
 def make_tickets(addon, count):
@@ -35,11 +40,11 @@ def test_anonymous_is_sent_to_log_in(client, new_ticket):
     for url in (LIST, detail(new_ticket)):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_anonymous_cannot_post(client, new_ticket):
-    response = client.post(detail(new_ticket), {"action": "status", "status": "solved"})
+    response = client.post(detail(new_ticket), change("solved"))
 
     assert response.status_code == 302
     assert Ticket.objects.get().status == "new"
@@ -146,9 +151,9 @@ def test_the_list_runs_a_fixed_number_of_queries(
     Ticket.objects.update(resource=resource)
     client.force_login(supporter.user)
 
-    # session, user, memberships, add-ons for the filter, count, page of tickets (with add-on and
-    # resource joined)
-    with django_assert_num_queries(6):
+    # session, user, memberships, add-ons for the filter, count, page of tickets (with add-on,
+    # resource and assignee joined), the header's memberships
+    with django_assert_num_queries(7):
         response = client.get(LIST, {"priority": "high"} if count == 50 else {})
     assert response.status_code == 200
 
@@ -177,26 +182,69 @@ def test_an_internal_note_is_saved(client, supporter, new_ticket):
     assert new_ticket.events.last().kind == "internal_note"
 
 
-def test_status_and_priority_change(client, supporter, new_ticket):
+def test_one_form_changes_status_priority_and_assignee(client, supporter, new_ticket):
     client.force_login(supporter.user)
 
-    client.post(detail(new_ticket), {"action": "status", "status": "pending"})
-    client.post(detail(new_ticket), {"action": "priority", "priority": "urgent"})
+    response = client.post(
+        detail(new_ticket), change("pending", priority="urgent", assignee=supporter.user.pk)
+    )
 
+    assert response.status_code == 302
     new_ticket.refresh_from_db()
-    assert (new_ticket.status, new_ticket.priority) == ("pending", "urgent")
-    assert [e.details for e in new_ticket.events.all()[1:]] == [
-        {"from": "new", "to": "pending"},
-        {"from": "normal", "to": "urgent"},
+    assert (new_ticket.status, new_ticket.priority, new_ticket.assignee) == (
+        "pending",
+        "urgent",
+        supporter.user,
+    )
+    # One event per changed field, as the single-field services record them.
+    assert [(e.kind, e.details) for e in new_ticket.events.all()[1:]] == [
+        ("priority_changed", {"from": "normal", "to": "urgent"}),
+        ("assigned", {"from": None, "to": supporter.user.email}),
+        ("status_changed", {"from": "new", "to": "pending"}),
     ]
+
+
+def test_the_history_shows_labels_not_raw_values(client, supporter, new_ticket):
+    client.force_login(supporter.user)
+    client.post(detail(new_ticket), change("open"))
+
+    html = client.get(detail(new_ticket)).content.decode()
+
+    assert "New → Open" in html
+    assert "new → open" not in html
+
+
+def test_closing_asks_for_a_confirmation_first(client, supporter, new_ticket):
+    client.force_login(supporter.user)
+
+    response = client.post(detail(new_ticket), change("closed"))
+
+    assert response.status_code == 200
+    assert b"Yes, close the ticket" in response.content
+    assert Ticket.objects.get().status == "new"
+
+    response = client.post(detail(new_ticket), {**change("closed"), "confirmed": "yes"})
+
+    assert response.status_code == 302
+    assert Ticket.objects.get().status == "closed"
+
+
+def test_the_customers_words_come_first(client, supporter, new_ticket):
+    client.force_login(supporter.user)
+
+    html = client.get(detail(new_ticket)).content.decode()
+
+    body = new_ticket.events.first().body
+    assert html.index(body) < html.index("<h2>History</h2>")
+    assert '<blockquote class="ticket-words">' in html
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         ({"action": "message", "body": "", "visibility": "public"}, b"This field is required"),
-        ({"action": "status", "status": "nonsense"}, b"Select a valid choice"),
-        ({"action": "status", "status": "new"}, b"already new"),
+        ({"action": "change", "status": "nonsense", "priority": "normal"}, b"Select a valid"),
+        ({"action": "change", "status": "new", "priority": "normal"}, b"Nothing changed"),
     ],
 )
 def test_bad_input_shows_the_form_again_with_a_message(
@@ -237,3 +285,54 @@ def test_pages_have_labels_and_no_inline_script_or_style(client, supporter, new_
         for field_id in ("id_status", "id_priority", "id_body", "id_addon"):
             if f'id="{field_id}"' in html:
                 assert f'for="{field_id}"' in html
+
+
+# The list's filters, search and sorting --------------------------------------------------------
+
+
+def test_the_list_filters_by_assignee_and_searches(client, supporter, manager, addon):
+    make_tickets(addon, 3)
+    first, second, third = Ticket.objects.order_by("id")
+    assign_ticket(ticket=first, assignee=supporter.user, actor=manager.user)
+    assign_ticket(ticket=second, assignee=manager.user, actor=manager.user)
+    client.force_login(supporter.user)
+
+    def listed(**query):
+        return [t.pk for t in client.get(LIST, query).context["tickets"]]
+
+    assert listed(assignee="me") == [first.pk]
+    assert listed(assignee="nobody") == [third.pk]
+    assert listed(q="problem 1") == [second.pk]
+    assert listed(q="c2@EXAMPLE") == [third.pk]
+
+
+def test_the_list_sorts(client, supporter, addon):
+    make_tickets(addon, 4)  # priorities: normal, high, normal, high
+    client.force_login(supporter.user)
+
+    by_priority = client.get(LIST, {"sort": "priority"}).context["tickets"]
+    oldest = client.get(LIST, {"sort": "oldest"}).context["tickets"]
+
+    assert [t.priority for t in by_priority] == ["high", "high", "normal", "normal"]
+    assert [t.subject for t in oldest] == [f"Problem {n}" for n in range(4)]
+
+
+def test_the_list_shows_the_assignee(client, supporter, manager, addon):
+    make_tickets(addon, 1)
+    assign_ticket(ticket=Ticket.objects.get(), assignee=manager.user, actor=manager.user)
+    client.force_login(supporter.user)
+
+    html = client.get(LIST).content.decode()
+
+    assert '<th scope="col">Assignee</th>' in html
+    assert manager.user.email in html
+
+
+def test_an_invalid_filter_shows_the_error_it_refers_to(client, supporter, addon):
+    client.force_login(supporter.user)
+
+    html = client.get(LIST, {"status": "<invalid>"}).content.decode()
+
+    # axe: aria-describedby must point at an element that is rendered.
+    assert 'aria-describedby="id_status_error"' in html
+    assert 'id="id_status_error"' in html
