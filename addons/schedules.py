@@ -15,6 +15,14 @@ def addon_schedules() -> tuple[ScheduleSpec, ...]:
             func="addons.access.tasks.sync_access_task",
             minutes=max(1, settings.SYNC_INTERVAL // 60),
         ),
+        # Subscribes add-on webhooks for resources that have none yet, or whose subscription
+        # failed for a passing reason (those marked by the migration among them); refused ones
+        # wait for `manage.py subscribe_webhooks --retry-refused`.
+        ScheduleSpec(
+            name="subscribe_webhooks",
+            func="addons.access.tasks.subscribe_pending_task",
+            minutes=15,
+        ),
         # The add-on lifecycle's duties: fail provisionings past Heroku's 12 hours (and alert),
         # retire old credentials whose overlap window is over (each is also scheduled on its
         # own, at its time), and resume reports to Heroku that a dead worker left behind.

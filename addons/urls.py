@@ -3,6 +3,7 @@
 from django.urls import path
 
 from addons import views
+from addons.access.webhooks import urls as webhook_urls
 from addons.demo import urls as demo_urls
 from addons.lifecycle import urls as lifecycle_urls
 from addons.manifests import urls as manifest_urls
@@ -33,5 +34,6 @@ urlpatterns = [
     *partner_api_urls.urlpatterns,
     *sso_urls.urlpatterns,
     *lifecycle_urls.urlpatterns,
+    *webhook_urls.urlpatterns,
     *demo_urls.urlpatterns,
 ]

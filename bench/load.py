@@ -1,7 +1,7 @@
 """Load the Partner API and Add-on SSO with many concurrent clients against gunicorn on loopback.
 
     python bench/load.py [--clients 50] [--duration 30] [--same-rounds 10]
-                         [--workers 4] [--threads 4] [--no-grant] [--conn-max-age 0]
+                         [--workers 4] [--threads 4] [--no-grant] [--conn-max-age 60]
     make load
 
 What it does, so that each figure means one thing:
@@ -381,7 +381,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--no-grant", action="store_true", help="provision without oauth_grant")
     parser.add_argument(
-        "--conn-max-age", type=int, default=0, help="CONN_MAX_AGE of the server (default 0)"
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="CONN_MAX_AGE of the server (default 60, as shipped)",
     )
     parser.add_argument("--phases", default="partner,sso,same-provision")
     args = parser.parse_args(argv)

@@ -1,10 +1,13 @@
-"""Measure the cost of an Add-on SSO decision against a trivial Django view.
+"""Measure the cost of an Add-on SSO decision against the least any login must do.
 
 Everything runs in one process through the Django test Client (the full middleware stack, the
 view, the template and the session write), against a throw-away SQLite test database, with the
 loopback fake of the Platform API (addons/heroku/fake/) served from a thread:
 
 - trivial: GET of a view that returns "ok" — the floor of any request here;
+- new session: POST of a view that does what every login must and nothing else: flush the
+  session (a new key, so no session fixation) and save a new one with a value in it, then
+  redirect. The SSO login is compared with this one (issue 16: at most 2x);
 - sso-fresh: POST /sso/login of a person on a fresh access list (no Heroku call);
 - sso-refetch: the same on a stale list, so the decision re-fetches that resource's list from
   the fake first (four Platform API calls, answered 304 from the stored ETags after the first);
@@ -38,7 +41,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.http import HttpResponse  # noqa: E402
+from django.http import HttpResponse, HttpResponseRedirect  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from portal.urls import urlpatterns as portal_urlpatterns  # noqa: E402
@@ -48,7 +51,19 @@ def trivial(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench/trivial", trivial), *portal_urlpatterns]
+def new_session(request):
+    """What every login must do: drop the old session, store a new one, send the browser on."""
+    request.session.flush()
+    request.session["bench"] = request.POST.get("i", "")
+    request.session.save()
+    return HttpResponseRedirect("/")
+
+
+urlpatterns = [
+    path("bench/trivial", trivial),
+    path("bench/new-session", new_session),
+    *portal_urlpatterns,
+]
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -93,7 +108,7 @@ def main(argv=None) -> int:
     from addons.access.sync import sync_resource
     from addons.heroku.fake import FakeHeroku
     from addons.models import Addon, AddonResource, Plan, SyncRun
-    from tests.addons.conftest import sso_form
+    from tests.builders import sso_form
 
     connection.creation.create_test_db(verbosity=0)
     fake = FakeHeroku(latency=args.latency, record=False).start()
@@ -158,6 +173,9 @@ def main(argv=None) -> int:
         results["trivial view (GET)"] = timed(
             lambda i: client.get("/bench/trivial"), args.iterations
         )
+        results["new session (POST: flush, save, redirect)"] = timed(
+            lambda i: client.post("/bench/new-session", {"i": str(i)}), args.iterations
+        )
         forms = [form(i) for i in range(args.iterations)]
         results["SSO login, fresh list"] = timed(login, args.iterations)
         dashboard = f"/dashboard/{resource.uuid}/"
@@ -173,6 +191,8 @@ def main(argv=None) -> int:
         fake.stop()
 
     floor = statistics.median(results["trivial view (GET)"][0])
+    session_wall = statistics.median(results["new session (POST: flush, save, redirect)"][0])
+    session_cpu = statistics.median(results["new session (POST: flush, save, redirect)"][1])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"Python {platform.python_version()}, Django {django.get_version()}, "
@@ -182,15 +202,17 @@ def main(argv=None) -> int:
     )
     print()
     print(
-        "| request | n | wall median ms | wall p95 ms | CPU median ms | CPU p95 ms | vs trivial |"
+        "| request | n | wall median ms | wall p95 ms | CPU median ms | CPU p95 ms | vs trivial "
+        "| vs new session (wall) | vs new session (CPU) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, (wall, cpu) in results.items():
         median = statistics.median(wall)
         print(
             f"| {name} | {len(wall)} | {median:.2f} | {percentile(wall, 0.95):.2f} "
             f"| {statistics.median(cpu):.2f} | {percentile(cpu, 0.95):.2f} "
-            f"| {median / floor:.0f}× |"
+            f"| {median / floor:.0f}× | {median / session_wall:.1f}× "
+            f"| {statistics.median(cpu) / session_cpu:.1f}× |"
         )
     return 0
 

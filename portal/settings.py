@@ -87,7 +87,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (docs/reliability.md, "Load"): a new PostgreSQL connection per request
+# cost more than the request; keeping each for CONN_MAX_AGE seconds doubled the Partner API's
+# throughput. Health checks replace a connection the server dropped before it is used, so a
+# database restart costs no failed request. Safe with gunicorn's sync and threaded workers and the
+# qcluster (each thread has its own connection; both close old ones around each request or task);
+# CONN_MAX_AGE=0 restores a connection per request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout waits out short locks.
     # synchronous=NORMAL: in WAL mode a commit no longer waits for an fsync of the log (only
@@ -220,6 +227,21 @@ SSO_REFETCH_TIMEOUT = env.float("SSO_REFETCH_TIMEOUT", default=3.0)
 SSO_STALE_GRACE = env.int("SSO_STALE_GRACE", default=3600)
 SYNC_CONCURRENCY = env.int("SYNC_CONCURRENCY", default=16)
 SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=300)
+# Add-on webhooks (README, "Keeping access lists fresh"). Heroku sends each resource's deliveries
+# to WEBHOOK_BASE_URL + /heroku/webhooks/<subscription>; a resource whose subscription is healthy
+# is polled every SYNC_INTERVAL_WITH_WEBHOOK seconds instead of SYNC_INTERVAL (team apps always at
+# SYNC_INTERVAL: no webhook tells of team membership). A delivery larger than WEBHOOK_MAX_BODY
+# bytes is refused.
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=SITE_URL).rstrip("/")
+SYNC_INTERVAL_WITH_WEBHOOK = env.int("SYNC_INTERVAL_WITH_WEBHOOK", default=3600)
+WEBHOOK_MAX_BODY = 256 * 1024
+# Each run fetches a team's members once for all its apps (with the team's ETag). An SSO re-fetch
+# uses a team list that Heroku confirmed less than TEAM_LIST_REUSE_AGE seconds ago as it is: a
+# login then decides on a list at most ACCESS_LIST_MAX_AGE + TEAM_LIST_REUSE_AGE old.
+TEAM_LIST_REUSE_AGE = env.int("TEAM_LIST_REUSE_AGE", default=60)
+# A run starts no new resource once Heroku's RateLimit-Remaining falls below this (the pool is
+# shared with every other use of the account's tokens); the next run takes the rest first.
+SYNC_RATE_LIMIT_RESERVE = env.int("SYNC_RATE_LIMIT_RESERVE", default=500)
 # How long a sync run's claim on a resource holds unless the run renews it (every third of it):
 # the claims of a killed run block other runs for at most this long.
 SYNC_CLAIM_LEASE = env.int("SYNC_CLAIM_LEASE", default=120)

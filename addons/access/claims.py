@@ -27,6 +27,7 @@ from django.utils import timezone
 from addons.access.fetch import FetchJob
 from addons.access.liveness import LivenessUnavailable, RunLiveness, for_database
 from addons.access.outcomes import ResourceOutcome, Status
+from addons.access.teams import TeamLists
 from addons.heroku.cache import ResponseCache, StoredResponse
 from addons.heroku.client import ResourceCredentials
 from addons.models import AddonResource, PlatformResponse, SyncRun
@@ -162,6 +163,7 @@ def claimed_jobs(
     chunk: int,
     since: datetime,
     record: Callable[[list[ResourceOutcome]], None],
+    teams: TeamLists | None = None,
 ) -> Iterator[FetchJob]:
     """Yield a FetchJob for each resource of QUERYSET this run could claim, chunk by chunk.
 
@@ -171,7 +173,7 @@ def claimed_jobs(
     """
     for listed in _listed_chunks(queryset, chunk):
         try:
-            jobs, skipped = _claim_chunk(queryset, listed, lease=lease, since=since)
+            jobs, skipped = _claim_chunk(queryset, listed, lease=lease, since=since, teams=teams)
         except DatabaseError as exc:
             # The database refused the claim (locked, say): fail this chunk's resources, not
             # the run. Any of them claimed already are released at the end of the run.
@@ -187,17 +189,25 @@ def claimed_jobs(
 
 
 def _listed_chunks(queryset: models.QuerySet, size: int) -> Iterator[list[tuple]]:
-    """Yield the (pk, uuid) pairs of QUERYSET in pk order, SIZE at a time, each read when due."""
-    last_pk = 0
-    while listed := list(
-        queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "uuid")[:size]
-    ):
-        last_pk = listed[-1][0]
-        yield listed
+    """Yield the (pk, uuid) pairs of QUERYSET stalest first (never synced, then the oldest
+    lists), SIZE at a time.
+
+    The order is read once, at the start: a run's own writes move what it synced to the end of
+    that order, and a run that stops early (the rate limit) leaves the stalest to the next run.
+    """
+    order = (models.F("last_synced_at").asc(nulls_first=True), "pk")
+    listed = list(queryset.order_by(*order).values_list("pk", "uuid").iterator(chunk_size=5000))
+    for start in range(0, len(listed), size):
+        yield listed[start : start + size]
 
 
 def _claim_chunk(
-    queryset: models.QuerySet, listed: list[tuple], *, lease: ClaimLease | None, since: datetime
+    queryset: models.QuerySet,
+    listed: list[tuple],
+    *,
+    lease: ClaimLease | None,
+    since: datetime,
+    teams: TeamLists | None = None,
 ) -> tuple[list[FetchJob], list[ResourceOutcome]]:
     """Claim the LISTED resources of QUERYSET that no other run holds; return jobs and skipped."""
     pks = [pk for pk, _ in listed]
@@ -207,12 +217,16 @@ def _claim_chunk(
         # Re-applying the queryset's filters here drops a resource that another run synced
         # between our listing and our claim (it is no longer stale).
         rows = rows.filter(sync_claimed_by=lease.claim_id)
-    resources = list(rows.select_related("addon").order_by("pk"))
+    place = {pk: index for index, (pk, _) in enumerate(listed)}  # stalest first, as listed
+    resources = sorted(rows.select_related("addon"), key=lambda resource: place[resource.pk])
     claimed = {resource.pk for resource in resources}
     own = lease.claim_id if lease is not None else None
     skipped = _skipped([(pk, uuid) for pk, uuid in listed if pk not in claimed], own=own)
     stored = _stored_responses([resource.pk for resource in resources])
-    return [_fetch_job(resource, stored.pop(resource.pk, {})) for resource in resources], skipped
+    if teams is not None:
+        teams.preload(resource.team_id for resource in resources)
+    jobs = [_fetch_job(resource, stored.pop(resource.pk, {}), teams) for resource in resources]
+    return jobs, skipped
 
 
 def _skipped(listed: list[tuple], *, own: str | None) -> list[ResourceOutcome]:
@@ -265,7 +279,9 @@ def describe_holder(held_by: dict) -> str:
     return f"held by run {held_by['run']}{where}{pid}"
 
 
-def _fetch_job(resource: AddonResource, stored: dict[str, StoredResponse]) -> FetchJob:
+def _fetch_job(
+    resource: AddonResource, stored: dict[str, StoredResponse], teams: TeamLists | None = None
+) -> FetchJob:
     """Return the FetchJob of RESOURCE (loaded with its add-on) and its STORED responses."""
     return FetchJob(
         resource=resource,
@@ -276,6 +292,7 @@ def _fetch_job(resource: AddonResource, stored: dict[str, StoredResponse]) -> Fe
             client_secret=resource.addon.oauth_client_secret,
         ),
         cache=ResponseCache(stored),
+        teams=teams,
     )
 
 

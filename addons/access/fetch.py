@@ -8,7 +8,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from accounts.addresses import normalize_email
-from addons.heroku.cache import ResponseCache
+from addons.access.teams import TeamLists, digest_endpoint, members_digest
+from addons.heroku.cache import ResponseCache, StoredResponse
 from addons.heroku.client import (
     COLLABORATOR,
     TEAM_MEMBER,
@@ -33,6 +34,7 @@ class FetchJob:
     resource: AddonResource
     credentials: ResourceCredentials
     cache: ResponseCache
+    teams: TeamLists | None = None  # the run's shared team member lists
 
 
 @dataclass
@@ -80,7 +82,7 @@ def fetch_access_list(
             finally:
                 wait([app_future])  # never leave a call of this resource running behind us
             app = app_future.result()
-        members = client.fetch_team_members(app.team_id, **call) if app.team_id else []
+        members = _team_members(client, job, app.team_id, call) if app.team_id else []
     except AddonGone as exc:
         return FetchResult(job, gone=True, error=str(exc))
     except PagesDoNotAddUp as exc:
@@ -97,6 +99,22 @@ def fetch_access_list(
         member_count=len(members),
         people=merge_people([*collaborators, *members]),
     )
+
+
+def _team_members(client: PlatformClient, job: FetchJob, team_id: str, call: dict) -> list[Person]:
+    """Return team TEAM_ID's members, shared through the run's TeamLists when it has them, and
+    note their digest among JOB's stored responses (so a changed team is never "unchanged")."""
+    if job.teams is None:
+        return client.fetch_team_members(team_id, **call)
+
+    def fetch(cache: ResponseCache) -> list[Person]:
+        return client.fetch_team_members(team_id, **{**call, "cache": cache})
+
+    people = job.teams.members(team_id, fetch)
+    key = digest_endpoint(team_id)
+    job.cache.get(key)
+    job.cache.put(key, StoredResponse(members_digest(people), ""))
+    return people
 
 
 def merge_people(people: Iterable[Person]) -> dict[str, Person]:

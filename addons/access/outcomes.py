@@ -67,6 +67,9 @@ class SyncReport:
     # The circuit breaker as the run ended: {"tripped" (by this run), "additions_paused_by_run"
     # (the run whose trip paused additions, or None), "lists_compared", "lists_shrunk"}.
     breaker: dict = field(default_factory=dict)
+    # Resources this run left for the next one because Heroku's rate-limit pool ran low (it
+    # stopped starting new resources; see sync_resources).
+    deferred: int = 0
 
     def _count(self, *statuses: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status in statuses)
@@ -140,4 +143,5 @@ class SyncReport:
             "skipped_resources": self.skipped_resources,
             "paused": self.paused,
             "breaker": self.breaker,
+            "deferred": self.deferred,
         }

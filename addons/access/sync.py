@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from addons.access.alerts import alert_breaker_tripped
@@ -24,6 +24,7 @@ from addons.access.breaker import Breaker
 from addons.access.claims import ClaimLease, claimed_jobs, syncable_resources
 from addons.access.fetch import FetchWindow
 from addons.access.outcomes import ResourceOutcome, Status, SyncReport
+from addons.access.teams import TeamLists
 from addons.heroku.client import PlatformClient
 from addons.models import AddonResource, SyncRun
 
@@ -40,6 +41,7 @@ def sync_resources(
     concurrency: int | None = None,
     timeout: float | None = None,
     on_outcome: Callable[[ResourceOutcome], None] | None = None,
+    team_reuse_age: float | None = None,
 ) -> SyncReport:
     """Reconcile the access lists of RESOURCES with Heroku and return what happened.
 
@@ -48,27 +50,37 @@ def sync_resources(
     had to be refreshed, since Heroku may have retired the old ones. TIMEOUT bounds each
     resource's fetch, in seconds. ON_OUTCOME, if given, is called with each resource's outcome as
     soon as it is written (skipped resources included), in the calling thread: a command draws
-    its progress bar with it.
+    its progress bar with it. Resources are taken stalest first; when Heroku's RateLimit-Remaining
+    falls below SYNC_RATE_LIMIT_RESERVE, no new resource is started and the rest are counted as
+    `deferred` for the next run. Each team's members are fetched once and shared by its resources;
+    a team list that Heroku confirmed less than TEAM_REUSE_AGE seconds ago is used as stored.
     """
     concurrency = concurrency or settings.SYNC_CONCURRENCY
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     queryset = syncable_resources(resources)
     run = _Run(trigger=trigger, dry_run=dry_run, on_outcome=on_outcome)
+    run.teams = TeamLists(reuse_age=team_reuse_age)
     try:
-        with FetchWindow(
-            PlatformClient(), concurrency=concurrency, fetch_timeout=timeout
-        ) as window:
+        client = PlatformClient()
+        with FetchWindow(client, concurrency=concurrency, fetch_timeout=timeout) as window:
             jobs = claimed_jobs(
                 queryset,
                 lease=run.lease,
                 chunk=2 * window.size,
                 since=run.report.started_at,
                 record=run.record,
+                teams=run.teams,
             )
             for job in jobs:
                 while window.full():
                     run.apply_completed(window)
+                if client.pacer.below(settings.SYNC_RATE_LIMIT_RESERVE):
+                    # Heroku's pool is low: start no new resource (those under way finish). The
+                    # claims of the rest end with the run, and the next run takes them first,
+                    # as they are now the stalest.
+                    run.report.deferred = _not_synced_since(queryset, run) - len(window)
+                    break
                 window.submit(job)
             while window:
                 run.apply_completed(window)
@@ -82,10 +94,14 @@ def sync_resource(
 ) -> ResourceOutcome:
     """Reconcile one RESOURCE's access list now and return the outcome; reload RESOURCE after.
 
-    Used for an SSO re-fetch with a short TIMEOUT. `outcome.ok` says whether the stored list now
-    matches Heroku; `outcome.error` why not.
+    Used for an SSO re-fetch with a short TIMEOUT (which reuses a team member list that Heroku
+    confirmed within TEAM_LIST_REUSE_AGE seconds rather than wait for its pages). `outcome.ok`
+    says whether the stored list now matches Heroku; `outcome.error` why not.
     """
-    report = sync_resources([resource], trigger=trigger, concurrency=1, timeout=timeout)
+    reuse = settings.TEAM_LIST_REUSE_AGE if trigger == SyncRun.Trigger.SSO else None
+    report = sync_resources(
+        [resource], trigger=trigger, concurrency=1, timeout=timeout, team_reuse_age=reuse
+    )
     resource.refresh_from_db()
     if report.outcomes:
         return report.outcomes[0]
@@ -104,6 +120,7 @@ class _Run:
     ):
         self.report = SyncReport(trigger=trigger, dry_run=dry_run)
         self.on_outcome = on_outcome
+        self.teams = TeamLists()  # sync_resources sets the run's own
         self.lease = None
         if dry_run:
             self.breaker = Breaker(None)
@@ -136,6 +153,8 @@ class _Run:
         results = window.completed(timeout=self.lease.renew_every if self.lease else None)
         if self.lease is not None and self.lease.renew_if_due():
             self.breaker.refresh()  # another run may have tripped it meanwhile
+        if not self.report.dry_run:
+            self.store_team_lists()
         outcomes = apply_batch(
             results,
             run=self.report.run,
@@ -145,6 +164,15 @@ class _Run:
         if self.breaker.observe(results, outcomes):
             self.alert_breaker_tripped()
         self.record(outcomes)
+
+    def store_team_lists(self) -> None:
+        """Store the team member pages answered so far (a database error only logs: they are
+        ETags and bodies to ask with next time, and the next run asks without them)."""
+        try:
+            with transaction.atomic():
+                self.teams.store_changes()
+        except DatabaseError:
+            logger.exception("could not store the team member lists of this run")
 
     def alert_breaker_tripped(self) -> None:
         """Tell operators that this run tripped the breaker (a failure to do so only logs)."""
@@ -182,6 +210,12 @@ class _Run:
         _log_report(report)
 
 
+def _not_synced_since(queryset, run: _Run) -> int:
+    """Return how many resources of QUERYSET no run has synced since RUN started."""
+    started = run.report.started_at
+    return queryset.exclude(last_synced_at__gte=started).count()
+
+
 def _record_run(report: SyncReport) -> None:
     """Write REPORT's end and counts to its SyncRun."""
     run = report.run
@@ -209,6 +243,12 @@ def _record_run(report: SyncReport) -> None:
 
 def _log_report(report: SyncReport) -> None:
     """Log REPORT's counts in one line."""
+    if report.deferred:
+        logger.warning(
+            "sync (%s): Heroku's rate limit is low; %d resources left for the next run",
+            report.trigger,
+            report.deferred,
+        )
     logger.info(
         "sync (%s%s): %d synced, %d unchanged, %d failed, %d skipped, %d paused, +%d -%d",
         report.trigger,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from itertools import batched
 
 from django_q.tasks import async_task
 
+from addons.access.staleness import due_for_sync
 from addons.access.sync import sync_resource, sync_resources
-from addons.models import AddonResource, SyncRun
+from addons.access.webhooks import commands as webhook_commands
+from addons.access.webhooks import events as webhook_events
+from addons.access.webhooks import receiver as webhook_receiver
+from addons.access.webhooks import subscriptions as webhook_subscriptions
+from addons.models import AddonResource, SyncRun, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +34,8 @@ def sync_resource_task(resource_id: int) -> str:
 
 
 def sync_access_task() -> dict:
-    """Sync every stale access list (run by the "sync_access" schedule)."""
-    report = sync_resources(AddonResource.objects.stale(), trigger=SyncRun.Trigger.SCHEDULE)
+    """Sync the access lists that are due, stalest first (run by the "sync_access" schedule)."""
+    report = sync_resources(due_for_sync(), trigger=SyncRun.Trigger.SCHEDULE)
     return report.as_json()
 
 
@@ -69,3 +75,56 @@ def enqueue_sync(
         queued += len(chunk)
         async_task(SYNC_CHUNK_TASK, list(chunk), str(trigger), task_name=f"{label} chunk {tasks}")
     return Queued(tasks=tasks, resources=queued, deprovisioned=chosen - queued)
+
+
+# Add-on webhooks -------------------------------------------------------------------------------
+# Seconds to wait before re-fetching again when another run held the resource (it may have
+# fetched before the change that the delivery announced).
+BUSY_RETRY_DELAYS = (1.0, 3.0, 10.0)
+
+
+def subscribe_resource_task(resource_id: int) -> str:
+    """Subscribe resource RESOURCE_ID's add-on webhook (queued when its tokens arrive)."""
+    resource = AddonResource.objects.select_related("addon").filter(pk=resource_id).first()
+    if resource is None:
+        return "missing"
+    return webhook_subscriptions.subscribe_resource(resource=resource).status
+
+
+def subscribe_pending_task(limit: int = 500) -> dict:
+    """Subscribe up to LIMIT resources whose subscription is pending or failed, and forget old
+    delivery ids (a schedule)."""
+    report = webhook_commands.subscribe_wanted(limit=limit).as_json()
+    report["deliveries_pruned"] = webhook_receiver.prune_deliveries()
+    return report
+
+
+def unsubscribe_task(subscription_id: int) -> str:
+    """Remove a de-provisioned resource's webhook from Heroku."""
+    subscription = (
+        WebhookSubscription.objects.select_related("resource")
+        .filter(pk=subscription_id, status=WebhookSubscription.Status.RETIRING)
+        .first()
+    )
+    if subscription is None:
+        return "nothing to remove"
+    return webhook_subscriptions.remove_subscription(subscription=subscription).status
+
+
+def webhook_delivery_task(delivery_id: int, sleep=time.sleep) -> str:
+    """Do the work of an accepted webhook delivery (re-fetch the list, or mark the resource)."""
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription__resource__addon")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return "missing"
+    result = webhook_events.handle_delivery(delivery=delivery)
+    for delay in BUSY_RETRY_DELAYS:
+        if result != "busy":
+            break
+        sleep(delay)
+        delivery.subscription.resource.refresh_from_db()
+        result = webhook_events.handle_delivery(delivery=delivery)
+    return result

@@ -13,9 +13,11 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin import ReadOnlyAdminMixin
 from addons.access.selectors import sync_alerts
+from addons.access.staleness import fleet_staleness
 from addons.access.tasks import enqueue_sync
 from addons.admin.common import ReadOnlyInline
 from addons.admin.lifecycle import CredentialRotationInline, LifecycleEventInline
+from addons.admin.webhooks import WebhookHealthFilter, staleness_summary, webhook_badge
 from addons.models import (
     AccessChange,
     AccessGrant,
@@ -84,6 +86,7 @@ class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
         "uuid",
         "app_name",
         "sync_status_badge",
+        "webhook_status",
         "last_synced_at",
         "team_name",
         "plan",
@@ -92,11 +95,12 @@ class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
     ]
     list_filter = [
         "sync_status",
+        WebhookHealthFilter,
         "state",
         ("grant_error", admin.EmptyFieldListFilter),
         "addon",
     ]
-    list_select_related = ["addon", "plan__addon"]
+    list_select_related = ["addon", "plan__addon", "webhook_subscription"]
     search_fields = ["uuid", "name", "app_name", "team_name", "addon__slug"]
     search_help_text = "A resource UUID, app or team name — or an email: every resource it may use."
     actions = ["sync_now"]
@@ -160,6 +164,10 @@ class AddonResourceAdmin(SyncAlertsMixin, admin.ModelAdmin):
             resource.sync_error,
             resource.get_sync_status_display(),
         )
+
+    @admin.display(description="webhooks", ordering="webhook_subscription__status")
+    def webhook_status(self, resource):
+        return webhook_badge(resource)
 
     def has_sync_permission(self, request):
         # The rows are read-only here (has_change_permission), but queueing a sync changes them:
@@ -239,6 +247,13 @@ class SyncRunAdmin(SyncAlertsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["trigger", "dry_run", ("breaker_tripped_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "started_at"
+
+    def changelist_view(self, request, extra_context=None):
+        # How old the fleet's lists are, atop the runs that keep them (a summary, not an alert).
+        extra_context = {**(extra_context or {})}
+        if request.method == "GET":
+            extra_context["staleness_summary"] = staleness_summary(fleet_staleness())
+        return super().changelist_view(request, extra_context)
 
     class Media:
         css = {"all": ["addons/admin.css"]}

@@ -184,21 +184,7 @@ class PlatformClient:
         items = self._get_list(
             path, range_field="email", credentials=credentials, cache=cache, deadline=deadline
         )
-        try:
-            people = []
-            for item in items:
-                user = item.get("user") or {}
-                people.append(
-                    Person(
-                        email=(item.get("email") or user["email"]).lower(),
-                        heroku_user_id=str(user.get("id") or ""),
-                        sources=(AccessGrant.Source.TEAM_MEMBER,),
-                        role=str(item.get("role") or ""),
-                    )
-                )
-            return people
-        except (KeyError, TypeError, AttributeError):
-            raise MalformedResponse(f"GET {path}: a team member lacks an email") from None
+        return team_members_from(items, path)
 
     def refresh_if_expiring(self, credentials: ResourceCredentials) -> None:
         """Refresh CREDENTIALS when the access token expires within TOKEN_REFRESH_MARGIN."""
@@ -326,6 +312,25 @@ class PlatformClient:
         if deadline is None:
             return limit
         return DeadlineTimeout(limit, deadline=deadline, clock=self.clock)
+
+
+def team_members_from(items: list, path: str) -> list[Person]:
+    """Return the people of the team member list ITEMS (the pages of PATH, joined)."""
+    try:
+        people = []
+        for item in items:
+            user = item.get("user") or {}
+            people.append(
+                Person(
+                    email=(item.get("email") or user["email"]).lower(),
+                    heroku_user_id=str(user.get("id") or ""),
+                    sources=(AccessGrant.Source.TEAM_MEMBER,),
+                    role=str(item.get("role") or ""),
+                )
+            )
+        return people
+    except (KeyError, TypeError, AttributeError):
+        raise MalformedResponse(f"GET {path}: a team member lacks an email") from None
 
 
 def _headers(token: str, range_header: str | None, stored: StoredResponse | None) -> dict:

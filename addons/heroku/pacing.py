@@ -29,6 +29,7 @@ class Pacer:
         self._last_at = float("-inf")  # when the latest request was let go
         self._hold_until = float("-inf")  # a 429's back-off
         self._spacing = 0.0
+        self.remaining: int | None = None  # the latest RateLimit-Remaining seen
 
     def wait(self) -> float:
         """Sleep until this thread may send a request; return the delay slept."""
@@ -55,11 +56,17 @@ class Pacer:
         except (TypeError, ValueError):
             return
         with self._lock:
+            self.remaining = left
             if left >= LOW_WATER:
                 self._spacing = 0.0
             else:
                 share = 1 - max(left, 0) / LOW_WATER
                 self._spacing = MAX_SPACING * share * (0.5 + self.jitter() / 2)
+
+    def below(self, reserve: int) -> bool:
+        """Return whether the latest RateLimit-Remaining seen is below RESERVE."""
+        with self._lock:
+            return self.remaining is not None and self.remaining < reserve
 
     def back_off(self, delay: float) -> None:
         """Hold every thread's next request for DELAY seconds."""

@@ -60,6 +60,32 @@ class PlatformResponse(models.Model):
         return f"{self.endpoint} ({self.etag})"
 
 
+class TeamResponse(models.Model):
+    """A page of a team's member list as the Platform API last answered it, kept per team.
+
+    Every resource of a team shares it: a run fetches each team's members once, with the ETag
+    stored here (any of the team's resources' tokens may ask). `confirmed_at` is when Heroku last
+    answered for it (200 or 304); an SSO re-fetch reuses a list confirmed moments ago.
+    """
+
+    team_id = models.CharField(max_length=64)
+    endpoint = models.CharField(max_length=300)
+    etag = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(default=200)
+    next_range = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team_id", "endpoint"], name="unique_team_response"),
+        ]
+
+    def __str__(self):
+        return f"{self.endpoint} ({self.etag})"
+
+
 class SyncRun(models.Model):
     """One reconciliation of access lists, by whatever triggered it."""
 
@@ -69,6 +95,7 @@ class SyncRun(models.Model):
         ADMIN = "admin", "Admin"
         SSO = "sso", "SSO re-fetch"
         PROVISION = "provision", "Provisioning"
+        WEBHOOK = "webhook", "Webhook delivery"
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -31,6 +31,10 @@ GRANT_RETRY_DELAYS = (10, 20, 40, 80, 150)
 SYNC_TASK = "addons.access.tasks.sync_resource_task"
 
 
+# Subscribes the resource's add-on webhook with its new token (addons.access.webhooks).
+SUBSCRIBE_TASK = "addons.access.tasks.subscribe_resource_task"
+
+
 GRANT_RETRY_TASK = "addons.partner_api.grants.retry_grant_exchange"
 
 
@@ -85,6 +89,7 @@ def exchange_resource_grant(resource: AddonResource, *, attempt: int = 0) -> boo
             ]
         )
         transaction.on_commit(partial(async_task, SYNC_TASK, locked.pk))
+        transaction.on_commit(partial(async_task, SUBSCRIBE_TASK, locked.pk))
         if locked.waiting_on == AddonResource.WaitingOn.HEROKU:
             # A completion was waiting for this token: tell Heroku now rather than at its retry.
             transaction.on_commit(partial(enqueue_report, locked.pk))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from addons.access.webhooks.subscriptions import retire_subscription
 from addons.lifecycle import services as lifecycle
 from addons.lifecycle.exceptions import ProvisionerError, ProvisionerRefusal, WrongState
 from addons.lifecycle.services import StepResult
@@ -207,10 +208,13 @@ def change_plan(*, addon: Addon, resource_uuid: uuidlib.UUID, plan_name: str) ->
 def deprovision_resource(*, addon: Addon, resource_uuid: uuidlib.UUID) -> StepResult:
     """De-provision ADDON's resource RESOURCE_UUID through its provisioner; keep the row."""
     resource = _resource_of(addon, resource_uuid)
+    access_token = resource.access_token  # de-provisioning forgets it; the unsubscribe needs it
     try:
-        return lifecycle.start_deprovisioning(resource=resource)
+        result = lifecycle.start_deprovisioning(resource=resource)
     except ProvisionerError as exc:
         raise ServiceUnavailableError(
             "The add-on's service could not de-provision this resource; try again later.",
             outcome=f"provisioner failed: {exc}",
         ) from None
+    retire_subscription(resource=resource, access_token=access_token)
+    return result

@@ -30,6 +30,7 @@ def _no_allauth_limits(settings):
     every example after the first few with a 429: each form is to be judged on what it holds."""
     settings.ACCOUNT_RATE_LIMITS = False
 
+
 emails = st.emails() | form_values | st.sampled_from(["New@Example.com ", "n\u200bew@example.com"])
 
 

@@ -107,6 +107,8 @@ def queued(monkeypatch):
         "addons.partner_api.grants",  # the first sync after provisioning
         "addons.access.tasks",  # enqueue_sync: the admin's "sync now", sync_access --enqueue
         "addons.lifecycle.queue",  # reports to Heroku, rotations, lines in the app's log
+        "addons.access.webhooks.receiver",  # the work of an accepted webhook delivery
+        "addons.access.webhooks.subscriptions",  # removing a de-provisioned resource's webhook
     ):
         monkeypatch.setattr(f"{module}.async_task", record)
     return calls

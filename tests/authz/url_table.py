@@ -436,6 +436,16 @@ PORTAL_ENTRIES = [
         content_type="application/json",
         logs=("addons.PartnerAPICall",),
     ),
+    # Heroku's add-on webhook deliveries: the subscription's Authorization and HMAC, never a session
+    Entry(
+        "heroku/webhooks/<uuid:public_id>",
+        {"GET": everyone(NOT_ALLOWED), "POST": everyone(UNAUTHORIZED)},
+        kwargs=lambda world: {"public_id": _webhook_subscription(world).public_id},
+        data=lambda world: {"id": "e", "resource": "collaborator", "action": "destroy"},
+        content_type="application/json",
+        note="the subscription's Authorization value and an HMAC of the body with its secret; a "
+        "session, a portal login or an SSO session is not a credential",
+    ),
     # The add-on service's API: a signature with the add-on's service secret, never a session ---
     *[
         Entry(
@@ -786,3 +796,14 @@ ADMIN_ENTRIES = [
         data=lambda world: {"confirm": "yes"},
     ),
 ]
+
+
+def _webhook_subscription(world: World):
+    """Return acme's resource's webhook subscription (made once, with its secrets)."""
+    from addons.models import WebhookSubscription
+
+    subscription, _ = WebhookSubscription.objects.get_or_create(
+        resource=world.acme.resource,
+        defaults={"status": "active", "authorization": "Bearer a", "secret": "s", "heroku_id": "w"},
+    )
+    return subscription

@@ -249,9 +249,12 @@ def smoke_env(smoke_database_url, tmp_path_factory) -> dict[str, str]:
 
 
 @contextmanager
-def running_gunicorn(env: dict[str, str], log_dir: Path) -> Iterator[Server]:
-    """Run `gunicorn portal.wsgi` in ENV on a free loopback port until the block ends."""
-    port = free_port()
+def running_gunicorn(
+    env: dict[str, str], log_dir: Path, *, port: int | None = None
+) -> Iterator[Server]:
+    """Run `gunicorn portal.wsgi` in ENV on PORT (default: a free loopback port) until the block
+    ends."""
+    port = port or free_port()
     process = start_process(
         "gunicorn",
         [

@@ -71,8 +71,11 @@ def test_a_provisioned_resource_is_synced_then_kept_in_sync_by_the_schedule(
         **smoke_env,
         "HEROKU_API_URL": fake.url,
         "HEROKU_ID_URL": fake.url,
-        # Every list is stale a second after its sync, so the schedule's next run re-syncs it.
+        # Every list is stale a second after its sync, so the schedule's next run re-syncs it
+        # (the resource's webhook subscription, made after provisioning, would otherwise let it
+        # wait SYNC_INTERVAL_WITH_WEBHOOK; its deliveries go nowhere here).
         "ACCESS_LIST_MAX_AGE": "1",
+        "SYNC_INTERVAL_WITH_WEBHOOK": "1",
     }
     # The cluster starts first: its first scheduler pass comes ~30 s later, whatever we do.
     with running_qcluster(env, tmp_path) as cluster:

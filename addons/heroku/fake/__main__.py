@@ -30,11 +30,17 @@ def main(argv=None) -> None:
             oauth_client_id=args.oauth_client_id, oauth_client_secret=args.oauth_client_secret
         )
     fake = FakeHeroku(
-        world, latency=args.latency, port=args.port, rate_limit=args.rate_limit, record=False
+        world,
+        latency=args.latency,
+        port=args.port,
+        rate_limit=args.rate_limit,
+        record=False,
+        deliver_webhooks=True,
     )
     print(f"fake Heroku on {fake.url} with {len(fake.world.addons)} resources", flush=True)
     # SIGTERM (how tests and process managers stop it) ends it as cleanly as Ctrl-C: exit 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    fake.dispatcher.start()  # webhook deliveries go out as the world changes
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:

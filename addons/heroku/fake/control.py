@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from addons.heroku.fake.hooks import served
+
 
 class ControlRoutes:
     """Routes of the fake's request handler (mixed into `server._Handler`)."""
@@ -77,6 +79,53 @@ class ControlRoutes:
         """Every line written to a log input URL, in order: {path, line}."""
         with self.fake.lock:
             return list(self.fake.log_lines)
+
+    def _control_apps(self, method, data):
+        """Change RESOURCE's app: {"action": "rename", "name"}, "destroy" or "destroy-addon"."""
+        world = self.fake.world
+        action = data["action"]
+        if action == "rename":
+            world.rename_app(data["resource"], data["name"])
+        elif action == "destroy":
+            world.destroy_app(data["resource"])
+        elif action == "destroy-addon":
+            world.remove_addon(data["resource"])
+        else:
+            raise ValueError(f"unknown app action {action!r}")
+        return {}
+
+    def _control_webhooks(self, method, data):
+        """Every webhook subscription, as the fake holds it (without secrets)."""
+        return [
+            {**served(w), "has_authorization": bool(w.get("authorization"))}
+            for w in self.fake.world.webhooks.values()
+        ]
+
+    def _control_webhook_deliveries(self, method, data):
+        """Every delivery so far, in order, with each attempt's answer."""
+        with self.fake.dispatcher.lock:
+            return [d.as_json() for d in self.fake.dispatcher.deliveries]
+
+    def _control_webhook_hooks(self, method, data):
+        """Test hooks: {"action": "hold" | "release" | "reorder" | "replay" | "forge" |
+        "retry-delays", …}; replay and forge answer what the receiver answered."""
+        dispatcher = self.fake.dispatcher
+        action = data["action"]
+        if action == "hold":
+            dispatcher.hold()
+        elif action == "release":
+            dispatcher.release()
+        elif action == "reorder":
+            dispatcher.reorder()
+        elif action == "replay":
+            return {"answer": dispatcher.replay(data["delivery"])}
+        elif action == "forge":
+            return {"answer": dispatcher.forge(data["resource"], email=data["email"])}
+        elif action == "retry-delays":
+            dispatcher.retry_delays = tuple(float(d) for d in data["delays"])
+        else:
+            raise ValueError(f"unknown webhook hook {action!r}")
+        return {}
 
     def _control_heroku_accounts(self, method, data):
         """Add a Heroku account that may log in to a web app: {email, verified?, name?}."""

@@ -23,6 +23,9 @@ class PlatformRoutes:
         (re.compile(r"/apps/([^/]+)"), "_app"),
         (re.compile(r"/apps/([^/]+)/collaborators"), "_collaborators"),
         (re.compile(r"/teams/([^/]+)/members"), "_team_members"),
+        (re.compile(r"/addons/([^/]+)/webhooks"), "_webhooks"),
+        (re.compile(r"/addons/([^/]+)/webhooks/([^/]+)"), "_webhook"),
+        (re.compile(r"/addons/([^/]+)/webhook-deliveries"), "_webhook_deliveries"),
     )
 
     def _platform(self, method: str, path: str, resource: str, body: bytes):

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from addons.heroku.fake.control import ControlRoutes
+from addons.heroku.fake.deliveries import RETRY_DELAYS, Dispatcher
+from addons.heroku.fake.hooks import WebhookRoutes
 from addons.heroku.fake.logplex import LogplexRoutes
 from addons.heroku.fake.oauth import OAuthRoutes
 from addons.heroku.fake.platform import PAGING_FAULTS, PlatformRoutes
@@ -28,8 +30,14 @@ class FakeHeroku:
         port: int = 0,
         rate_limit: int = 4500,
         record: bool = True,
+        deliver_webhooks: bool = False,
+        webhook_retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ):
         self.world = world or World()
+        # Webhook deliveries: sent by a background thread when DELIVER_WEBHOOKS (a fake in its
+        # own process), else when a test calls `dispatcher.deliver_due()` or `drain()`.
+        self.dispatcher = Dispatcher(self.world, retry_delays=webhook_retry_delays)
+        self.deliver_webhooks = deliver_webhooks
         self.latency = latency
         self.rate_limit = rate_limit
         self.remaining = rate_limit
@@ -60,9 +68,12 @@ class FakeHeroku:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self.thread.start()
+        if self.deliver_webhooks:
+            self.dispatcher.start()
         return self
 
     def stop(self) -> None:
+        self.dispatcher.stop()
         self.server.shutdown()
         self.server.server_close()
 
@@ -119,7 +130,9 @@ class _Server(ThreadingHTTPServer):
     fake: FakeHeroku
 
 
-class _Handler(PlatformRoutes, OAuthRoutes, LogplexRoutes, ControlRoutes, BaseHTTPRequestHandler):
+class _Handler(
+    PlatformRoutes, WebhookRoutes, OAuthRoutes, LogplexRoutes, ControlRoutes, BaseHTTPRequestHandler
+):
     protocol_version = "HTTP/1.1"
     paging_fault = ""  # a fault of PAGING_FAULTS on this request's list, if any
     # Headers and body leave in one write (see `_send`) with Nagle off: otherwise the body waits

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import time
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ISO = "2026-01-01T12:00:00Z"
@@ -16,6 +18,11 @@ TOKEN_TTL = 28800
 
 def new_id() -> str:
     return str(uuidlib.uuid4())
+
+
+def json_copy(data: dict) -> dict:
+    """Return a deep copy of DATA (JSON values only), so that later changes do not reach it."""
+    return json.loads(json.dumps(data))
 
 
 @dataclass
@@ -65,6 +72,17 @@ class World:
     # The account whose browser is signed in at Heroku and has allowed every client: its
     # authorize page redirects at once. None: the page asks who logs in (an e-mail field).
     signed_in: str | None = None
+    # Add-on webhook subscriptions: webhook id -> {id, addon, include, level, url, authorization,
+    # secret, created_at, updated_at} (the last two secrets are never served back).
+    webhooks: dict[str, dict] = field(default_factory=dict)
+    # Called with each event (see `emit`) when a collaborator, an app or an add-on changes: the
+    # server's dispatcher turns them into signed deliveries.
+    listeners: list[Callable[[dict], None]] = field(default_factory=list)
+
+    def __getstate__(self) -> dict:
+        # A copy (or a pickle) of the world is the world's data: the listeners belong to the
+        # server that holds this world, never to a copy.
+        return {**self.__dict__, "listeners": []}
 
     # Building the world --------------------------------------------------------------------
     def user_id(self, email: str) -> str:
@@ -86,14 +104,18 @@ class World:
         """Add an add-on resource on a new app; return (resource uuid, access token).
 
         A personal app (team=None) lists its owner among its collaborators, as Heroku does. A team
-        app lists the given collaborators; its team has the given members. STATE is the add-on's
-        (`provisioning` for one whose provisioning answered 202).
+        app lists the given collaborators; its team has the given members (a team of that name
+        that the world knows already keeps its members: MEMBERS is then ignored). STATE is the
+        add-on's (`provisioning` for one whose provisioning answered 202).
         """
         resource_uuid = str(resource_uuid or new_id())
         app_id = new_id()
         app_name = app_name or f"app-{app_id[:8]}"
         team_json = None
-        if team is not None:
+        shared = self.team_named(team) if team is not None else None
+        if shared is not None:  # another app of a team the world knows: its members stay
+            team_json = dict(shared)
+        elif team is not None:
             team_id = new_id()
             team_json = {"id": team_id, "name": team}
             self.team_members[team_id] = [self.member_json(email) for email in members]
@@ -161,18 +183,48 @@ class World:
             "user": {"email": email, "id": user_id, "name": email.split("@")[0]},
         }
 
+    def team_named(self, name: str) -> dict | None:
+        """Return the team called NAME that an app of the world belongs to, if any."""
+        for app in self.apps.values():
+            if app.get("team") and app["team"]["name"] == name:
+                return app["team"]
+        return None
+
     def app_of(self, resource_uuid: str) -> dict:
         return self.apps[self.addons[resource_uuid]["app"]["id"]]
 
     def add_collaborator(self, resource_uuid: str, email: str) -> None:
         app = self.app_of(resource_uuid)
-        self.collaborators[app["id"]].append(self.collaborator_json(app["id"], email))
+        collaborator = self.collaborator_json(app["id"], email)
+        self.collaborators[app["id"]].append(collaborator)
+        self.emit(app["id"], "collaborator", "create", collaborator)
 
     def remove_collaborator(self, resource_uuid: str, email: str) -> None:
         app = self.app_of(resource_uuid)
-        self.collaborators[app["id"]] = [
-            c for c in self.collaborators[app["id"]] if c["user"]["email"].lower() != email.lower()
-        ]
+        kept, gone = [], []
+        for c in self.collaborators[app["id"]]:
+            (gone if c["user"]["email"].lower() == email.lower() else kept).append(c)
+        self.collaborators[app["id"]] = kept
+        for collaborator in gone:
+            self.emit(app["id"], "collaborator", "destroy", collaborator)
+
+    def rename_app(self, resource_uuid: str, name: str) -> None:
+        """Rename RESOURCE's app (an `api:app` update)."""
+        app = self.app_of(resource_uuid)
+        previous = {"name": app["name"]}
+        app["name"] = name
+        for addon in self.addons_on(app["id"]):
+            addon["app"]["name"] = name
+        self.emit(app["id"], "app", "update", app, previous)
+
+    def destroy_app(self, resource_uuid: str) -> None:
+        """Destroy RESOURCE's app and the add-ons on it (`api:app` and `api:addon` destroys)."""
+        app = self.app_of(resource_uuid)
+        for addon in self.addons_on(app["id"]):
+            self.emit(app["id"], "addon", "destroy", addon)
+        self.emit(app["id"], "app", "destroy", app)
+        for addon in self.addons_on(app["id"]):
+            self.addons.pop(addon["id"], None)
 
     def add_member(self, resource_uuid: str, email: str) -> None:
         team = self.app_of(resource_uuid)["team"]
@@ -185,7 +237,51 @@ class World:
         ]
 
     def remove_addon(self, resource_uuid: str) -> None:
+        addon = self.addons.get(resource_uuid)
+        if addon is not None:
+            self.emit(addon["app"]["id"], "addon", "destroy", addon)
         self.addons.pop(resource_uuid, None)
+
+    def addons_on(self, app_id: str) -> list[dict]:
+        return [addon for addon in self.addons.values() if addon["app"]["id"] == app_id]
+
+    # Webhooks ------------------------------------------------------------------------------
+    def emit(
+        self, app_id: str, resource: str, action: str, data: dict, previous: dict | None = None
+    ) -> None:
+        """Tell the listeners that RESOURCE ("collaborator", "app", "addon") of APP_ID changed."""
+        event = {
+            "id": new_id(),
+            "app_id": app_id,
+            "resource": resource,
+            "action": action,
+            "data": json_copy(data),
+            "previous_data": previous or {},
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        for listener in list(self.listeners):
+            listener(event)
+
+    def add_webhook(self, resource_uuid: str, body: dict) -> dict:
+        """Store a webhook subscription of RESOURCE from a create BODY; return it (secret too)."""
+        addon = self.addons[resource_uuid]
+        webhook_id = new_id()
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.webhooks[webhook_id] = {
+            "id": webhook_id,
+            "addon": {"id": resource_uuid, "name": addon["name"]},
+            "include": list(body["include"]),
+            "level": body["level"],
+            "url": body["url"],
+            "authorization": body.get("authorization"),
+            "secret": body.get("secret") or secrets.token_hex(32),
+            "created_at": now,
+            "updated_at": now,
+        }
+        return self.webhooks[webhook_id]
+
+    def webhooks_of(self, resource_uuid: str) -> list[dict]:
+        return [w for w in self.webhooks.values() if w["addon"]["id"] == resource_uuid]
 
     def update_config(self, resource_uuid: str, items: list[dict]) -> list[dict]:
         """Apply a PATCH of RESOURCE's config (a null value removes the var); return the config."""

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from addons.access.claims import syncable_resources
+from addons.access.staleness import due_for_sync, fleet_staleness
 from addons.access.sync import ResourceOutcome, Status, sync_resources
 from addons.access.tasks import enqueue_sync
 from addons.models import Addon, AddonResource, SyncRun
@@ -44,6 +45,13 @@ class Command(BaseCommand):
             "--stale",
             action="store_true",
             help="Sync only resources whose list is older than ACCESS_LIST_MAX_AGE (for cron).",
+        )
+        parser.add_argument(
+            "--due",
+            action="store_true",
+            help="Sync only the resources the schedule would sync now: lists older than "
+            "SYNC_INTERVAL (or ACCESS_LIST_MAX_AGE when shorter), or SYNC_INTERVAL_WITH_WEBHOOK "
+            "for personal apps with a healthy webhook subscription.",
         )
         parser.add_argument(
             "--dry-run",
@@ -109,7 +117,7 @@ class Command(BaseCommand):
                 on_outcome=bar,
             )
         if options["json"]:
-            self.stdout.write(json.dumps(report.as_json()))
+            self.stdout.write(json.dumps({**report.as_json(), "staleness": fleet_staleness()}))
         else:
             if options["dry_run"]:
                 self.write_diff(report)
@@ -177,6 +185,8 @@ class Command(BaseCommand):
             queryset = queryset.filter(addon__slug=options["addon"])
         if options["stale"]:
             queryset = queryset.stale()
+        if options["due"]:
+            queryset = queryset.filter(pk__in=due_for_sync().values("pk"))
         return queryset
 
     def write_diff(self, report):
@@ -200,6 +210,8 @@ class Command(BaseCommand):
             rows.append(("of which additions paused", report.paused))
         if report.skipped:
             rows.append(("skipped (another run's)", report.skipped))
+        if report.deferred:
+            rows.append(("left for the next run (rate limit)", report.deferred))
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             self.stdout.write(f"{name:<{width}}  {value:>7}")

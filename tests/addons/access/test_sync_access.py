@@ -57,6 +57,10 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
     code, report = sync_json()
     assert code == 0
     expected_team = world.expected_emails(str(team_resource.uuid))
+    staleness = report.pop(
+        "staleness"
+    )  # the fleet's, after the run (tests/addons/access/test_schedule.py)
+    assert staleness["resources"] == 2 and staleness["never_synced"] == 0
     assert report == {
         "resources": 2,
         "synced": 2,
@@ -74,6 +78,7 @@ def test_first_sync_of_team_and_personal_apps(fake_heroku, team_resource, person
             "lists_compared": 2,
             "lists_shrunk": 0,
         },
+        "deferred": 0,
     }
     assert emails(team_resource) == expected_team  # 1,203 people: paged in pages of 1000
     assert emails(personal_resource) == {"owner@example.com", "a@example.com", "b@example.com"}

@@ -67,9 +67,11 @@ def test_provision_exchanges_the_grant_and_stores_tokens_encrypted(
         timeout=5,
     )
     assert answer.status_code == 200
-    # The first access-list sync and the line in the app's log are left to the background.
+    # The first access-list sync, the webhook subscription and the line in the app's log are
+    # left to the background.
     assert queued == [
         ("addons.access.tasks.sync_resource_task", resource.pk),
+        ("addons.access.tasks.subscribe_resource_task", resource.pk),
         (
             "addons.lifecycle.tasks.write_log_line_task",
             resource.pk,
@@ -366,7 +368,10 @@ def test_failed_grant_exchange_answers_fast_and_is_retried_in_the_background(
         assert grants.retry_grant_exchange(*ast.literal_eval(retry.args)) is True
     resource.refresh_from_db()
     assert resource.access_token and resource.grant_code == "" and resource.grant_error == ""
-    assert queued == [("addons.access.tasks.sync_resource_task", resource.pk)]
+    assert queued == [
+        ("addons.access.tasks.sync_resource_task", resource.pk),
+        ("addons.access.tasks.subscribe_resource_task", resource.pk),
+    ]
 
 
 def test_a_hung_token_endpoint_is_cut_off_at_the_grant_exchange_timeout(
