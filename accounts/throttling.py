@@ -9,6 +9,7 @@ the bad ones per address in Django's cache (`CACHE_URL`; shared between processe
 cache is, e.g. Redis or the database cache) and blocks the address for the rest of the window.
 """
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -46,14 +47,27 @@ def client_ip(request) -> str:
 LOGIN_FIELDS = ("login", "email", "username")
 
 
+# The longest address there is (RFC 5321); django-axes stores the name in 255 characters.
+MAX_ADDRESS_LENGTH = 254
+
+
 def login_username(request, credentials=None) -> str:
-    """Return the login email of a login attempt, in its one stored form (for django-axes)."""
+    """Return the login email of a login attempt, in its one stored form (for django-axes).
+
+    A name longer than any address is none: it stands as a digest of itself, so that its
+    attempts still count together, and django-axes' row can hold it (on PostgreSQL a longer one
+    was a 500 on the admin's login page).
+    """
     sources = [credentials or {}, getattr(request, "POST", {})]
     for source in sources:
         for field in LOGIN_FIELDS:
             value = source.get(field)
             if value:
-                return normalize_email(str(value))
+                email = normalize_email(str(value))
+                if len(email) > MAX_ADDRESS_LENGTH:
+                    digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+                    return f"not-an-address:{digest}"
+                return email
     return ""
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from portal.text import text_problem, validate_one_line
+from portal.text import text_problem, validate_one_line, validate_storable
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 
@@ -151,7 +151,7 @@ def validate_manifest_base(value) -> None:
     if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 100:
         raise ValidationError("Must be the number or string that Heroku wrote there.")
     if isinstance(value, str):
-        validate_one_line(value)
+        validate_storable(value)  # kept and exported back as Heroku wrote it
 
 
 def validate_url_if_given(value: str) -> None:

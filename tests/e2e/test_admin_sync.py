@@ -23,7 +23,7 @@ def test_operator_queues_a_sync_and_reads_its_run_under_sync_runs(
         re.compile(r"^Select add-?on resource to view$", re.I)
     )
     row = page.locator("#result_list tbody tr", has_text=str(resource.uuid))
-    expect(row.locator(".badge")).to_have_text("Never synced")
+    expect(row.locator(".field-sync_status_badge .badge")).to_have_text("Never synced")
     check_key_page(page, screenshot, "resources")
 
     row.get_by_role("checkbox").check()
@@ -33,7 +33,8 @@ def test_operator_queues_a_sync_and_reads_its_run_under_sync_runs(
     expect(page.locator(".messagelist .success")).to_have_text(
         "Queued 1 sync task for 1 resource; results appear under Sync runs."
     )
-    expect(row.locator(".badge")).to_have_text("OK")  # the queued task ran (sync mode)
+    # The queued task ran (sync mode).
+    expect(row.locator(".field-sync_status_badge .badge")).to_have_text("OK")
     check_key_page(page, screenshot, "resources-queued")
 
     page.locator(".messagelist").get_by_role("link", name="Sync runs").click()

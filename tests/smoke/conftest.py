@@ -10,6 +10,7 @@ from tests.smoke.processes import (  # noqa: F401 (fixtures)
     running_fake_heroku,
     smoke_database_url,
     smoke_env,
+    smoke_template,
 )
 
 SMOKE_DIR = Path(__file__).resolve().parent

@@ -6,9 +6,10 @@ afterwards. pytest-django's `test_` database is not used: it lives inside the te
 transactions, where another process cannot see it.
 
 Fixtures (import them into a conftest.py)
-    smoke_database_url  session; the URL of the migrated throwaway database. Skips unless
+    smoke_database_url  module; the URL of this module's migrated throwaway database (a copy of
+                        one migrated once per session). Skips unless
                         DATABASE_URL is PostgreSQL; fails instead when E2E_REQUIRED=1.
-    smoke_env           session; the environment the processes run in (see tests/production.py),
+    smoke_env           module; the environment the processes run in (see tests/production.py),
                         with static files collected to a temporary STATIC_ROOT. Pass it to
                         `manage(...)` to run a command against the same database.
     gunicorn_server     a `Server` running `gunicorn portal.wsgi` on a free loopback port, ready
@@ -210,7 +211,9 @@ def _server_connection(url: str) -> psycopg.Connection:
 
 
 @pytest.fixture(scope="session")
-def smoke_database_url() -> Iterator[str]:
+def smoke_template(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """A throwaway PostgreSQL database, migrated once, from which each module's database is
+    copied; and the collected static files. Returns (its URL, STATIC_ROOT)."""
     url = _postgres_url()
     if url is None:
         reason = (
@@ -220,9 +223,38 @@ def smoke_database_url() -> Iterator[str]:
         if os.environ.get("E2E_REQUIRED", "") not in ("", "0", "false"):
             pytest.fail(f"E2E_REQUIRED=1 but {reason}", pytrace=False)
         pytest.skip(reason)
+    static_root = str(tmp_path_factory.mktemp("staticfiles"))
+    with _throwaway_database(url) as template_url:
+        env = _smoke_env(template_url, static_root)
+        for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
+            result = manage(*command, env=env)
+            assert result.returncode == 0, f"manage.py {command[0]} failed:\n{result.stderr}"
+        yield template_url, static_root
+
+
+@pytest.fixture(scope="module")
+def smoke_database_url(smoke_template) -> Iterator[str]:
+    """A migrated database of this module's own: the modules' worlds never meet (each makes
+    its own company and add-on, some with the same slugs)."""
+    template_url, _ = smoke_template
+    with _throwaway_database(template_url, template=urlsplit(template_url).path[1:]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def smoke_env(smoke_database_url, smoke_template) -> dict[str, str]:
+    return _smoke_env(smoke_database_url, smoke_template[1])
+
+
+@contextmanager
+def _throwaway_database(url: str, *, template: str | None = None) -> Iterator[str]:
+    """Create a database on URL's server (a copy of TEMPLATE if given); drop it at the end."""
     name = f"portal_smoke_{secrets.token_hex(4)}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with _server_connection(url) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        connection.execute(create)
     try:
         yield urlsplit(url)._replace(path=f"/{name}").geturl()
     finally:
@@ -232,20 +264,15 @@ def smoke_database_url() -> Iterator[str]:
             )
 
 
-@pytest.fixture(scope="session")
-def smoke_env(smoke_database_url, tmp_path_factory) -> dict[str, str]:
-    env = production_env(
-        DATABASE_URL=smoke_database_url,
+def _smoke_env(database_url: str, static_root: str) -> dict[str, str]:
+    return production_env(
+        DATABASE_URL=database_url,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SITE_URL="http://127.0.0.1",
         SECURE_SSL_REDIRECT="false",
-        STATIC_ROOT=str(tmp_path_factory.mktemp("staticfiles")),
+        STATIC_ROOT=static_root,
         EMAIL_URL="consolemail://",  # no mail leaves the machine
     )
-    for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
-        result = manage(*command, env=env)
-        assert result.returncode == 0, f"manage.py {command[0]} failed:\n{result.stderr}"
-    return env
 
 
 @contextmanager

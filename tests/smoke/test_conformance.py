@@ -79,6 +79,9 @@ def portal(smoke_env, tmp_path_factory):
         **smoke_env,
         "HEROKU_API_URL": f"http://127.0.0.1:{fake_port}",
         "HEROKU_ID_URL": f"http://127.0.0.1:{fake_port}",
+        # The SSO row re-fetches the new resource's list from the command's fake; on a loaded
+        # CI machine 3 s (the default) was once not enough, and a failed re-fetch is a 403.
+        "SSO_REFETCH_TIMEOUT": "20",
     }
     create_addons(env, service_url=f"http://127.0.0.1:{partner_port}/events")
     with running_gunicorn(env, log_dir) as gunicorn:

@@ -55,7 +55,7 @@ def test_the_secrets_are_stored_encrypted(resource_with_token):
     subscription = subscribe_resource(resource=resource_with_token)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT authorization, secret FROM addons_webhooksubscription WHERE id = %s",
+            'SELECT "authorization", "secret" FROM addons_webhooksubscription WHERE id = %s',
             [subscription.pk],
         )
         stored = cursor.fetchone()

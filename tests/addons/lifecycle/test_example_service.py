@@ -61,8 +61,15 @@ def test_the_example_builds_a_dedicated_database_and_reports_it(
     response = heroku.provision(body)
     assert response.status_code == 202, response.content
 
+    # The portal records "provisioned" once Heroku has answered the provision action, a moment
+    # after the fake has seen it: wait for both.
+    def done() -> bool:
+        writes = fake_heroku.writes_of(str(heroku_addon))
+        state = AddonResource.objects.get(uuid=heroku_addon).state
+        return len(writes) >= 2 and state == "provisioned"
+
     deadline = time.monotonic() + 15
-    while len(fake_heroku.writes_of(str(heroku_addon))) < 2:
+    while not done():
         assert time.monotonic() < deadline, "the example never reported its database built"
         time.sleep(0.05)
     assert fake_heroku.writes_of(str(heroku_addon)) == [
