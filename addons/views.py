@@ -150,8 +150,7 @@ class ResourceSyncView(AddonMemberMixin, View):
         if resource.state != AddonResource.State.PROVISIONED:
             messages.error(request, "Only a provisioned resource has an access list to sync.")
             return redirect(url)
-        # The admin's trigger: someone asked by hand (SyncRun.Trigger has no portal value yet).
-        enqueue_sync(resources, trigger=SyncRun.Trigger.ADMIN, label="portal sync")
+        enqueue_sync(resources, trigger=SyncRun.Trigger.PORTAL, label="portal sync")
         messages.success(
             request,
             "A sync of this access list is queued; the worker runs it within a minute. "

@@ -96,6 +96,7 @@ class SyncRun(models.Model):
         SSO = "sso", "SSO re-fetch"
         PROVISION = "provision", "Provisioning"
         WEBHOOK = "webhook", "Webhook delivery"
+        PORTAL = "portal", "Sync now (resource page)"
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -62,7 +62,7 @@ def test_sync_now_queues_a_sync_and_says_so(manager_client, resource, queued):
 
     assert response.status_code == 200
     assert "A sync of this access list is queued" in response.content.decode()
-    assert queued == [("addons.access.tasks.sync_chunk_task", [str(resource.uuid)], "admin")]
+    assert queued == [("addons.access.tasks.sync_chunk_task", [str(resource.uuid)], "portal")]
 
 
 def test_sync_now_needs_the_support_tickets_right(client, company, manager, resource, password):
