@@ -27,6 +27,7 @@ DEPROVISION = "de-provision"
 CHECKS = (PROVISION, GRANT, ASYNC, PLAN_CHANGE, SSO, SSO_REFUSED, BAD_CREDENTIALS, DEPROVISION)
 
 POLL_SECONDS = 0.1
+SSO_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,21 @@ class Scenario:
         return f"200, now on {plan}", None
 
     def check_sso(self) -> tuple[str, None]:
-        """POST the SSO form signed with the salt; pass when it leads to a page that opens."""
-        answer = self.client.sso_login(self.sso_form(salt=self.target.sso_salt))
+        """POST the SSO form signed with the salt; pass when it leads to a page that opens.
+
+        A 403 is tried again, with a new token as a second click would bring, for up to
+        SSO_RETRY_SECONDS: right after provisioning, the portal's worker may still be reading
+        the list for the first time, and a login's re-fetch does not wait for that run.
+        """
+        answers = []
+
+        def attempt():
+            form = self.sso_form(salt=self.target.sso_salt, earlier=len(answers))
+            answers.append(self.client.sso_login(form))
+            return answers[-1].status != 403
+
+        self.waiter.until(attempt, timeout=SSO_RETRY_SECONDS)
+        answer = answers[-1]
         if answer.status not in (301, 302, 303) or not answer.location:
             hint = " (a wrong --sso-salt?)" if answer.status == 403 else ""
             raise CheckFailed(
@@ -262,10 +276,11 @@ class Scenario:
             "log_drain_token": f"d.{uuidlib.uuid4()}",
         }
 
-    def sso_form(self, *, salt: str) -> dict:
+    def sso_form(self, *, salt: str, earlier: int = 0) -> dict:
+        """The form Heroku posts; EARLIER seconds back, so that each attempt has its own token."""
         email = self.target.email
         user_id = self.fake.world.user_id(email)
-        timestamp = str(int(self.wall_clock()))
+        timestamp = str(int(self.wall_clock()) - earlier)
         app = self.fake.world.app_of(self.resource)["name"]
         tokens = sso_tokens(
             resource_id=self.resource, salt=salt, timestamp=timestamp, user_id=user_id, email=email
